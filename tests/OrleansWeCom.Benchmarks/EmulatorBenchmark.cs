@@ -1,0 +1,6 @@
+namespace OrleansWeCom.Benchmarks;
+
+public static class EmulatorBenchmark
+{
+    public static Task<int> RunAsync(string[] args) => Task.FromResult(0);
+}
