@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Configuration;
+using OrleansWeCom.Gateway.Http;
+
+namespace OrleansWeCom.Gateway;
+
+public static class GatewayExtensions
+{
+    /// <summary>Services of the tenant-facing gateway: envelope errors, authentication, JSON conventions.</summary>
+    public static IServiceCollection AddWeComGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
+        services.AddSingleton<TenantAuthenticator>();
+        services.AddExceptionHandler<EnvelopeExceptionHandler>();
+        services.AddProblemDetails();
+        services.TryAddTimeProvider();
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.PropertyNameCaseInsensitive = true;
+            o.SerializerOptions.NumberHandling = Envelope.Json.NumberHandling;
+            o.SerializerOptions.Encoder = Envelope.Json.Encoder;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    /// <summary>Maps health, admin and the tenant openAPI under <c>/gnapi/open</c>.</summary>
+    public static RouteGroupBuilder MapWeComGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async context =>
+        {
+            // Unknown paths and wrong methods answer in the envelope too.
+            var http = context.HttpContext;
+            if (http.Response.ContentLength is null && http.Response.ContentType is null)
+                await Envelope.WriteErrorAsync(http, http.Response.StatusCode, http.Response.StatusCode * 100,
+                    http.Response.StatusCode switch
+                    {
+                        404 => $"no such endpoint: {http.Request.Method} {http.Request.Path}",
+                        405 => $"method {http.Request.Method} is not allowed on {http.Request.Path}",
+                        _ => "request failed",
+                    });
+        });
+        app.MapHealth();
+        app.MapAdmin();
+        var open = app.MapGroup("/gnapi/open").RequireTenant();
+        open.MapUsers();
+        return open;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+}

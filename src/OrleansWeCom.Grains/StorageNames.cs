@@ -1,0 +1,7 @@
+namespace OrleansWeCom.Grains;
+
+/// <summary>Names of the grain storage providers the host must register.</summary>
+public static class StorageNames
+{
+    public const string Grains = "wecom";
+}
