@@ -45,6 +45,7 @@ public static class GatewayExtensions
         app.MapAdmin();
         var open = app.MapGroup("/gnapi/open").RequireTenant();
         open.MapUsers();
+        open.MapContainers();
         return open;
     }
 

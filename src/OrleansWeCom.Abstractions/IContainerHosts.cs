@@ -1,0 +1,38 @@
+namespace OrleansWeCom;
+
+/// <summary>A container as its host lists it in <c>inner/user/wx/list</c>.</summary>
+public sealed record HostContainerStatus(int Status, string? QrCode, string? WxId);
+
+public sealed record HostCreatedContainer(string HostName, string QrCode, string? Version, string? CreateTime, int? WxPid);
+
+/// <summary>
+/// The grains' view of the container hosts: which host takes a new container, and the lifecycle calls to one.
+/// The host adapts it to the Refit client with its resilience pipelines.
+/// </summary>
+public interface IContainerHosts
+{
+    Task<string> PickHostForNewContainerAsync(CancellationToken cancellationToken);
+
+    Task<HostCreatedContainer> CreateAsync(string hostKey, string userId, CancellationToken cancellationToken);
+
+    Task<VerifyResult> VerifyAsync(string hostKey, string hostName, string key, string code, CancellationToken cancellationToken);
+
+    Task StopAsync(string hostKey, string hostName, CancellationToken cancellationToken);
+
+    Task StartAsync(string hostKey, string hostName, CancellationToken cancellationToken);
+
+    Task RemoveAsync(string hostKey, string hostName, CancellationToken cancellationToken);
+
+    Task RestartAsync(string hostKey, string hostName, CancellationToken cancellationToken);
+
+    /// <summary>The container's status on its host; null when the host does not know it.</summary>
+    Task<HostContainerStatus?> GetStatusAsync(string hostKey, string hostName, CancellationToken cancellationToken);
+
+    /// <summary>Memory of the host's online containers (<c>container/memory</c>).</summary>
+    Task<IReadOnlyList<HostContainerMemory>> GetMemoryAsync(string hostKey, CancellationToken cancellationToken);
+
+    /// <summary>A file the host serves under <c>/gnapi/files/…</c> (QR codes), streamed back to the tenant through us.</summary>
+    Task<(Stream Content, string ContentType)> DownloadAsync(string hostKey, string path, CancellationToken cancellationToken);
+}
+
+public sealed record HostContainerMemory(string? WxId, string? UserName, string HostName, int? WxPid, long Memory);

@@ -1,0 +1,24 @@
+namespace OrleansWeCom;
+
+/// <summary>
+/// An event for a tenant in the seed's callback envelope: host callbacks and our own events such as
+/// <c>account_state_changed</c>. <see cref="DataJson"/> is the envelope's <c>data</c> as JSON text.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.TenantEvent")]
+public sealed record TenantEvent(
+    [property: Id(0)] string MsgId,
+    [property: Id(1)] TenantId Tenant,
+    [property: Id(2)] string Type,
+    [property: Id(3)] string? Source,
+    [property: Id(4)] string? UserId,
+    [property: Id(5)] string? WxId,
+    [property: Id(6)] long Timestamp,
+    [property: Id(7)] string? DataJson,
+    [property: Id(8)] string? SendMsgId,
+    [property: Id(9)] string? ConversationId);
+
+public static class TenantEventTypes
+{
+    public const string AccountStateChanged = "account_state_changed";
+    public const string AccountAlert = "account_alert";
+}

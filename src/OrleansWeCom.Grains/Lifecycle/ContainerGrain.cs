@@ -1,0 +1,427 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Grains.Events;
+
+namespace OrleansWeCom.Grains.Lifecycle;
+
+/// <summary>
+/// The life cycle of one container as a persisted state machine. Every transition is written before the command or
+/// callback that caused it is acknowledged, kept in a bounded history and announced to the tenant as
+/// <c>account_state_changed</c>. Timers handle short waits (QR expiry, health checks); a reminder brings the grain
+/// back after deactivation or silo loss while the container needs watching.
+/// </summary>
+public sealed partial class ContainerGrain(
+    [PersistentState("container", StorageNames.Grains)] IPersistentState<ContainerState> state,
+    IContainerHosts hosts,
+    ITenantEventPublisher events,
+    IOptions<LifecycleOptions> options,
+    TimeProvider time,
+    ILogger<ContainerGrain> logger) : Grain, IContainerGrain, IRemindable
+{
+    private const string WatchReminder = "lifecycle-watch";
+    private readonly LifecycleOptions _options = options.Value;
+    private IGrainTimer? _qrTimer;
+    private IGrainTimer? _healthTimer;
+
+    private ContainerState S => state.State;
+    private HostName Name => new(this.GetPrimaryKeyString());
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Initialized)
+        {
+            ArmTimers();
+            await FlushPendingEventsAsync();
+        }
+    }
+
+    public async Task InitializeAsync(TenantId tenant, string userId, string hostKey, string hostQrCode, string? version, int? wxPid, string createTime)
+    {
+        if (S.Initialized) return;
+        var now = time.GetUtcNow();
+        S.Initialized = true;
+        S.Tenant = tenant.Value;
+        S.UserId = userId;
+        S.HostKey = hostKey;
+        S.QrCode = hostQrCode;
+        S.Version = version;
+        S.WxPid = wxPid;
+        S.CreateTime = createTime;
+        S.CreatedAt = now;
+        S.LoginStartedAt = now;
+        S.Status = ContainerStatus.LoggingIn;
+        S.Step = LoginStep.WaitingForScan;
+        S.Deadline = now + _options.DefaultQrLifetime;
+        Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);
+        await CommitAsync();
+    }
+
+    public Task<ContainerView?> GetAsync() => Task.FromResult(S.Initialized ? View() : null);
+
+    public Task<IReadOnlyList<LifecycleTransition>> GetHistoryAsync() =>
+        Task.FromResult<IReadOnlyList<LifecycleTransition>>(EnsureExists().History.ToList());
+
+    public Task<(string HostKey, string Path)?> GetQrCodePathAsync() =>
+        Task.FromResult(S.Initialized && S.QrCode is { } qr ? (S.HostKey, qr) : ((string, string)?)null);
+
+    public async Task<VerifyResult> VerifyAsync(string? key, string code)
+    {
+        EnsureExists();
+        if (S.Status != ContainerStatus.LoggingIn || S.Step != LoginStep.RequireVerify)
+            throw WeComException.InvalidState($"no verify code is awaited: the container is {S.Label}");
+        if (code.Length != 6 || !code.All(char.IsAsciiDigit))
+            throw WeComException.BadRequest("code must be the 6 digits shown on the phone");
+        var result = await CallHost(ct => hosts.VerifyAsync(S.HostKey, Name.Value, key ?? S.QrKey ?? "", code, ct));
+        if (result.ErrCode < 0)
+        {
+            LogVerifyRejected(logger, Name.Value, result.ErrCode);
+            return result;
+        }
+
+        Move(ContainerStatus.LoggingIn, LoginStep.Scanning, "verify code accepted; waiting for login", null);
+        await CommitAsync();
+        return result;
+    }
+
+    public async Task StopAsync()
+    {
+        EnsureExists();
+        if (S.Status is ContainerStatus.Offline or ContainerStatus.LoggedOut)
+            throw WeComException.InvalidState($"cannot stop: the container is already {S.Label}");
+        await CallHost(ct => hosts.StopAsync(S.HostKey, Name.Value, ct));
+        Move(ContainerStatus.Offline, LoginStep.None, "stopped by the tenant; the login cache is kept (start logs in without a scan)", null);
+        await CommitAsync();
+    }
+
+    public async Task StartAsync()
+    {
+        EnsureExists();
+        switch (S.Status)
+        {
+            case ContainerStatus.LoggedOut:
+                throw WeComException.InvalidState("cannot start: the container was logged out (removed); create a new container and scan its QR code");
+            case ContainerStatus.LoginFailedRescan:
+                throw WeComException.InvalidState("cannot start: the login failed and needs a new scan of the QR code shown in inner/user/wx/list");
+            case ContainerStatus.Online or ContainerStatus.LoggingIn:
+                throw WeComException.InvalidState($"cannot start: the container is already {S.Label}");
+        }
+
+        await CallHost(ct => hosts.StartAsync(S.HostKey, Name.Value, ct));
+        S.LoginStartedAt = time.GetUtcNow();
+        S.StuckReported = false;
+        Move(ContainerStatus.LoggingIn, LoginStep.None, "started by the tenant; logging in with the cached login", S.LoginStartedAt + _options.LoginDeadline);
+        await CommitAsync();
+    }
+
+    public async Task RemoveAsync()
+    {
+        EnsureExists();
+        if (S.Status == ContainerStatus.LoggedOut)
+            throw WeComException.InvalidState("cannot remove: the container is already logged out");
+        await CallHost(ct => hosts.RemoveAsync(S.HostKey, Name.Value, ct));
+        S.QrCode = null;
+        S.QrKey = null;
+        Move(ContainerStatus.LoggedOut, LoginStep.None, "removed by the tenant; the login cache is deleted (the next login needs a scan)", null);
+        await CommitAsync();
+    }
+
+    public async Task RestartAsync()
+    {
+        EnsureExists();
+        if (S.Status is ContainerStatus.LoggedOut)
+            throw WeComException.InvalidState("cannot restart: the container was logged out (removed); create a new container");
+        if (S.Status is ContainerStatus.LoggingIn && S.Step is LoginStep.WaitingForScan or LoginStep.Scanning or LoginStep.RequireVerify)
+            throw WeComException.InvalidState($"cannot restart: a QR login is in progress ({S.Label})");
+        await CallHost(ct => hosts.RestartAsync(S.HostKey, Name.Value, ct));
+        S.LoginStartedAt = time.GetUtcNow();
+        S.StuckReported = false;
+        Move(ContainerStatus.LoggingIn, LoginStep.None, "restarted by the tenant; logging in again with the cached login", S.LoginStartedAt + _options.LoginDeadline);
+        await CommitAsync();
+    }
+
+    public async Task ApplyAsync(LifecycleSignal signal, DateTimeOffset at)
+    {
+        if (!S.Initialized)
+        {
+            LogUnknownContainer(logger, Name.Value, signal.GetType().Name);
+            return;
+        }
+
+        switch (signal)
+        {
+            case LifecycleSignal.QrStatus qr:
+                ApplyQrStatus(qr);
+                break;
+            case LifecycleSignal.UserLogin login:
+                S.Profile = login.Profile;
+                S.QrKey = null;
+                S.HostUnreachable = false;
+                Move(ContainerStatus.Online, LoginStep.None, $"logged in as {login.Profile.WxId} of corp {login.Profile.CorpId}", null);
+                await GrainFactory.GetGrain<ITenantGrain>(S.Tenant).AddAccountAsync(login.Profile.WxId);
+                break;
+            case LifecycleSignal.UserOffline:
+                if (S.Status is ContainerStatus.Offline or ContainerStatus.LoggedOut) return;
+                Move(ContainerStatus.Offline, LoginStep.None, "the host reports the account offline (logged out, logged in elsewhere or crashed)", null);
+                break;
+            case LifecycleSignal.SafeValidate sv:
+                S.QrCode = sv.QrCode ?? S.QrCode;
+                Move(S.Status == ContainerStatus.LoggingIn ? ContainerStatus.LoggingIn : ContainerStatus.Online, LoginStep.SafeValidatePending,
+                    "WeCom asks for a safe-validate scan of a new QR code", time.GetUtcNow() + _options.SafeValidateWindow);
+                break;
+        }
+
+        await CommitAsync();
+    }
+
+    private void ApplyQrStatus(LifecycleSignal.QrStatus qr)
+    {
+        var now = time.GetUtcNow();
+        if (qr.QrKey is { Length: > 0 }) S.QrKey = qr.QrKey;
+        switch (qr.Status)
+        {
+            case 0:
+                var lifetime = qr.KeepSec is > 0 ? TimeSpan.FromSeconds(qr.KeepSec.Value) : _options.DefaultQrLifetime;
+                Move(ContainerStatus.LoggingIn, LoginStep.WaitingForScan, "QR code ready; waiting for the scan", now + lifetime);
+                break;
+            case 1 or 5:
+                Move(ContainerStatus.LoggingIn, LoginStep.Scanning, "QR code scanned; waiting for confirmation on the phone", S.Deadline);
+                break;
+            case 2 or 6 or 9:
+                Move(ContainerStatus.LoggingIn, LoginStep.Scanning, "login confirmed on the phone; waiting for the account to log in", null);
+                break;
+            case 10:
+                Move(ContainerStatus.LoggingIn, LoginStep.RequireVerify, "WeCom requires the 6-digit verify code shown on the phone", S.Deadline);
+                break;
+            case 3 or 4 or 7 or 8:
+                Move(ContainerStatus.LoginFailedRescan, LoginStep.None, $"the scan failed or was refused (QR status {qr.Status}); scan again", null);
+                break;
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (!S.Initialized || !NeedsWatching())
+        {
+            var reminder = await this.GetReminder(reminderName);
+            if (reminder is not null) await this.UnregisterReminder(reminder);
+            return;
+        }
+
+        await WatchAsync();
+    }
+
+    /// <summary>One pass of the watchdog: QR expiry, stuck logins and the host's health.</summary>
+    private async Task WatchAsync()
+    {
+        var now = time.GetUtcNow();
+        if (S.Status == ContainerStatus.LoggingIn && S.Step is LoginStep.WaitingForScan or LoginStep.Scanning or LoginStep.RequireVerify
+            && S.Deadline is { } qrDeadline && now >= qrDeadline)
+        {
+            await RefreshFromHostAsync("the QR code expired");
+        }
+
+        if (S.Status == ContainerStatus.LoggingIn && !S.StuckReported && S.LoginStartedAt is { } started && now - started > _options.LoginDeadline)
+        {
+            S.StuckReported = true;
+            Alert("login_stuck", $"the container has been logging in since {started:O}, longer than {_options.LoginDeadline}");
+            await CommitAsync();
+        }
+
+        if (S.Status == ContainerStatus.Online || S.HostUnreachable)
+            await HealthCheckAsync();
+
+        ArmTimers();
+    }
+
+    private async Task RefreshFromHostAsync(string reason)
+    {
+        HostContainerStatus? remote;
+        try
+        {
+            remote = await CallHost(ct => hosts.GetStatusAsync(S.HostKey, Name.Value, ct));
+        }
+        catch (WeComException)
+        {
+            return;
+        }
+
+        if (remote is null) return;
+        if (remote.QrCode is { Length: > 0 }) S.QrCode = remote.QrCode;
+        var status = (ContainerStatus)Math.Clamp(remote.Status, 0, 5);
+        if (status == S.Status && status != ContainerStatus.LoginFailedRescan) return;
+        Move(status, LoginStep.None, status == ContainerStatus.LoginFailedRescan ? $"{reason}; a fresh QR code is ready to scan" : $"{reason}; the host reports {status}", null);
+        await CommitAsync();
+    }
+
+    private async Task HealthCheckAsync()
+    {
+        HostContainerStatus? remote;
+        try
+        {
+            using var cts = new CancellationTokenSource(_options.HostCallTimeout);
+            remote = await hosts.GetStatusAsync(S.HostKey, Name.Value, cts.Token);
+        }
+        catch (Exception e)
+        {
+            if (S.HostUnreachable || S.Status != ContainerStatus.Online) return;
+            LogHostLost(logger, Name.Value, S.HostKey, e.Message);
+            S.HostUnreachable = true;
+            Move(ContainerStatus.Offline, LoginStep.None, $"the container host '{S.HostKey}' does not answer: {e.Message}", null);
+            await CommitAsync();
+            return;
+        }
+
+        if (S.HostUnreachable)
+        {
+            S.HostUnreachable = false;
+            var status = remote is null ? ContainerStatus.LoggedOut : (ContainerStatus)Math.Clamp(remote.Status, 0, 5);
+            Move(status, LoginStep.None, $"the container host '{S.HostKey}' answers again and reports {status}", null);
+            await CommitAsync();
+        }
+        else if (remote is null || remote.Status != (int)ContainerStatus.Online)
+        {
+            var status = remote is null ? ContainerStatus.LoggedOut : (ContainerStatus)Math.Clamp(remote.Status, 0, 5);
+            Move(status, LoginStep.None, $"health check: the host reports {status}", null);
+            await CommitAsync();
+        }
+    }
+
+    private bool NeedsWatching() =>
+        S.Status is ContainerStatus.Online or ContainerStatus.LoggingIn || S.HostUnreachable;
+
+    private void ArmTimers()
+    {
+        _qrTimer?.Dispose();
+        _qrTimer = null;
+        if (!NeedsWatching())
+        {
+            _healthTimer?.Dispose();
+            _healthTimer = null;
+            return;
+        }
+
+        if (S.Status == ContainerStatus.LoggingIn && S.Deadline is { } deadline)
+        {
+            var due = deadline - time.GetUtcNow();
+            _qrTimer = this.RegisterGrainTimer(_ => WatchAsync(), new GrainTimerCreationOptions
+            {
+                DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due,
+                Period = Timeout.InfiniteTimeSpan,
+            });
+        }
+
+        _healthTimer ??= this.RegisterGrainTimer(_ => WatchAsync(), new GrainTimerCreationOptions
+        {
+            DueTime = _options.HealthCheckInterval,
+            Period = _options.HealthCheckInterval,
+        });
+    }
+
+    private void Move(ContainerStatus status, LoginStep step, string reason, DateTimeOffset? deadline)
+    {
+        var from = S.Label;
+        S.Status = status;
+        S.Step = step;
+        S.Deadline = deadline;
+        if (status != ContainerStatus.LoggingIn) S.LoginStartedAt = null;
+        Record(from, reason, deadline, time.GetUtcNow());
+    }
+
+    private void Record(string from, string reason, DateTimeOffset? deadline, DateTimeOffset now)
+    {
+        var transition = new LifecycleTransition(now, from, S.Label, reason, deadline);
+        S.History.Add(transition);
+        if (S.History.Count > _options.HistoryLimit) S.History.RemoveRange(0, S.History.Count - _options.HistoryLimit);
+        S.UpdatedAt = now;
+        LogTransition(logger, Name.Value, from, S.Label, reason);
+        S.PendingEvents.Add(Event(TenantEventTypes.AccountStateChanged, new
+        {
+            hostname = Name.Value,
+            wxId = S.Profile?.WxId.Value,
+            from,
+            to = S.Label,
+            status = (int)S.Status,
+            step = S.Step.ToString(),
+            reason,
+            deadline = deadline?.ToUnixTimeMilliseconds(),
+            at = now.ToUnixTimeMilliseconds(),
+        }));
+    }
+
+    private void Alert(string kind, string message) =>
+        S.PendingEvents.Add(Event(TenantEventTypes.AccountAlert, new { hostname = Name.Value, wxId = S.Profile?.WxId.Value, kind, message, status = (int)S.Status }));
+
+    private TenantEvent Event(string type, object data) => new(
+        Guid.NewGuid().ToString(), new TenantId(S.Tenant), type, Name.Value, S.UserId, S.Profile?.WxId.Value,
+        time.GetUtcNow().ToUnixTimeMilliseconds(), JsonSerializer.Serialize(data), null, null);
+
+    /// <summary>Persists the state and its pending events together, then hands the events on.</summary>
+    private async Task CommitAsync()
+    {
+        await state.WriteStateAsync();
+        ArmTimers();
+        if (NeedsWatching())
+            await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(Math.Max(1, _options.HealthCheckInterval.TotalMinutes)));
+        await FlushPendingEventsAsync();
+    }
+
+    private async Task FlushPendingEventsAsync()
+    {
+        if (S.PendingEvents.Count == 0) return;
+        try
+        {
+            foreach (var e in S.PendingEvents) await events.PublishAsync(e);
+            S.PendingEvents.Clear();
+        }
+        catch (Exception e)
+        {
+            // They stay persisted and go out with the next commit or activation.
+            LogPublishFailed(logger, Name.Value, e.Message);
+        }
+    }
+
+    private ContainerState EnsureExists() =>
+        S.Initialized ? S : throw WeComException.NotFound($"container '{Name}' does not exist");
+
+    private async Task<T> CallHost<T>(Func<CancellationToken, Task<T>> call)
+    {
+        using var cts = new CancellationTokenSource(_options.HostCallTimeout);
+        try
+        {
+            return await call(cts.Token);
+        }
+        catch (WeComException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw new WeComException(ErrorCodes.HostUnavailable, $"container host '{S.HostKey}' failed: {e.Message}");
+        }
+    }
+
+    private Task CallHost(Func<CancellationToken, Task> call) => CallHost<bool>(async ct =>
+    {
+        await call(ct);
+        return true;
+    });
+
+    private ContainerView View() => new(
+        Name, S.HostKey, new TenantId(S.Tenant), S.UserId, S.Status, S.Step, S.Profile, S.QrCode is not null, S.QrKey,
+        S.Deadline, S.CreatedAt, S.UpdatedAt, S.Version, S.WxPid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container {HostName}: {From} -> {To} ({Reason})")]
+    private static partial void LogTransition(ILogger logger, string hostName, string from, string to, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container {HostName}: verify code rejected by the host (errcode {ErrCode})")]
+    private static partial void LogVerifyRejected(ILogger logger, string hostName, int errCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback {Signal} for unknown container {HostName} ignored")]
+    private static partial void LogUnknownContainer(ILogger logger, string hostName, string signal);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {HostName}: host {HostKey} does not answer: {Error}")]
+    private static partial void LogHostLost(ILogger logger, string hostName, string hostKey, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {HostName}: events not yet published: {Error}")]
+    private static partial void LogPublishFailed(ILogger logger, string hostName, string error);
+}
