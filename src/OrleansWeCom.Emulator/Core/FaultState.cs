@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+
+namespace OrleansWeCom.Emulator.Core;
+
+/// <summary>Faults switched on for a while by <c>PUT /emulator/faults</c>, for resilience tests.</summary>
+internal sealed class FaultState(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private DateTimeOffset _serverErrorsUntil;
+    private DateTimeOffset _timeoutsUntil;
+    private DateTimeOffset _dropCallbacksUntil;
+    private int _serverErrorStatus = StatusCodes.Status503ServiceUnavailable;
+
+    public bool ServerErrors(out int status)
+    {
+        lock (_gate)
+        {
+            status = _serverErrorStatus;
+            return time.GetUtcNow() < _serverErrorsUntil;
+        }
+    }
+
+    public bool Timeouts
+    {
+        get { lock (_gate) { return time.GetUtcNow() < _timeoutsUntil; } }
+    }
+
+    public bool DropCallbacks
+    {
+        get { lock (_gate) { return time.GetUtcNow() < _dropCallbacksUntil; } }
+    }
+
+    public void Set(TimeSpan? serverErrors, int? serverErrorStatus, TimeSpan? timeouts, TimeSpan? dropCallbacks)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            if (serverErrors is { } e)
+            {
+                _serverErrorsUntil = now + e;
+            }
+
+            if (serverErrorStatus is { } s)
+            {
+                _serverErrorStatus = s;
+            }
+
+            if (timeouts is { } t)
+            {
+                _timeoutsUntil = now + t;
+            }
+
+            if (dropCallbacks is { } d)
+            {
+                _dropCallbacksUntil = now + d;
+            }
+        }
+    }
+
+    public JsonObject Describe()
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            return new JsonObject
+            {
+                ["serverErrorMs"] = Remaining(_serverErrorsUntil, now),
+                ["serverErrorStatus"] = _serverErrorStatus,
+                ["timeoutMs"] = Remaining(_timeoutsUntil, now),
+                ["dropCallbacksMs"] = Remaining(_dropCallbacksUntil, now),
+            };
+        }
+    }
+
+    private static long Remaining(DateTimeOffset until, DateTimeOffset now) =>
+        until > now ? (long)(until - now).TotalMilliseconds : 0;
+}
