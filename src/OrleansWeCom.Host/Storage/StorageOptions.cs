@@ -1,0 +1,34 @@
+namespace OrleansWeCom.Host.Storage;
+
+/// <summary>Which database holds grain state and reminders (and, for PostgreSQL, cluster membership).</summary>
+public enum StorageProvider
+{
+    /// <summary>The embedded run: one SQLite file, localhost clustering.</summary>
+    Sqlite,
+
+    /// <summary>A cluster: ADO.NET clustering, grain state and reminders on PostgreSQL.</summary>
+    PostgreSql,
+}
+
+/// <summary>The <c>Storage</c> configuration section.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    public const string DefaultSqliteConnectionString = "Data Source=./data/orleanswecom.db";
+
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>ADO.NET connection string. Defaults to <see cref="DefaultSqliteConnectionString"/> for SQLite; required for PostgreSQL.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Apply our schema at silo start. Unset means on for SQLite and off for PostgreSQL.</summary>
+    public bool? ApplySchema { get; set; }
+
+    public bool ShouldApplySchema => ApplySchema ?? Provider == StorageProvider.Sqlite;
+
+    public string EffectiveConnectionString =>
+        string.IsNullOrWhiteSpace(ConnectionString) && Provider == StorageProvider.Sqlite
+            ? DefaultSqliteConnectionString
+            : ConnectionString ?? string.Empty;
+}
