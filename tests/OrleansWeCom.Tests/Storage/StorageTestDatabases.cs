@@ -1,0 +1,128 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using OrleansWeCom.Host.Storage;
+
+namespace OrleansWeCom.Tests.Storage;
+
+/// <summary>A database of its own for one test class, dropped afterwards.</summary>
+public abstract class StorageTestDatabase : IAsyncLifetime
+{
+    public abstract StorageOptions Options { get; }
+
+    public abstract Task InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    protected abstract DbConnection CreateConnection();
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    public async Task<List<string>> StringsAsync(string sql)
+    {
+        await using var connection = CreateConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+}
+
+/// <summary>A SQLite file in a directory that does not exist yet (the installer must create it).</summary>
+public sealed class SqliteTestDatabase : StorageTestDatabase
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "wecom-test-" + Guid.NewGuid().ToString("N"));
+
+    public string FilePath => Path.Combine(_root, "data", "wecom.db");
+
+    public override StorageOptions Options => new()
+    {
+        Provider = StorageProvider.Sqlite,
+        ConnectionString = $"Data Source={FilePath}",
+        ApplySchema = true,
+    };
+
+    public override Task InitializeAsync() => Task.CompletedTask;
+
+    public override Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    protected override DbConnection CreateConnection() => new SqliteConnection($"Data Source={FilePath}");
+}
+
+/// <summary>A fresh database <c>wecom_test_…</c> on the server named by <c>WECOM_TEST_POSTGRES</c>.</summary>
+public sealed class PostgreSqlTestDatabase : StorageTestDatabase
+{
+    public const string EnvironmentVariable = "WECOM_TEST_POSTGRES";
+
+    private readonly string _name = "wecom_test_" + Guid.NewGuid().ToString("N")[..12];
+    private string? _server;
+
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(Server) { Database = _name }.ConnectionString;
+
+    public override StorageOptions Options => new()
+    {
+        Provider = StorageProvider.PostgreSql,
+        ConnectionString = ConnectionString,
+        ApplySchema = true,
+    };
+
+    private string Server => _server ?? throw new InvalidOperationException("The test database was not created.");
+
+    public override async Task InitializeAsync()
+    {
+        _server = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(_server))
+        {
+            throw new InvalidOperationException(
+                $"{EnvironmentVariable} is not set. The PostgreSQL storage tests need a server, e.g. " +
+                $"{EnvironmentVariable}='Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres' (scripts/test.sh starts one).");
+        }
+
+        await AdminAsync($"CREATE DATABASE {_name}");
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_server is null)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await AdminAsync($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
+    }
+
+    protected override DbConnection CreateConnection() => new NpgsqlConnection(ConnectionString);
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Server) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
