@@ -36,3 +36,9 @@ public interface IContainerHosts
 }
 
 public sealed record HostContainerMemory(string? WxId, string? UserName, string HostName, int? WxPid, long Memory);
+
+/// <summary>Sends go through the same host contract: the seed's send path and body, answered with the host's msgId.</summary>
+public interface IContainerHostSender
+{
+    Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken);
+}

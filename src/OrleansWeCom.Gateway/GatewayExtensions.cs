@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Gateway.Sending;
 
 namespace OrleansWeCom.Gateway;
 
@@ -11,6 +12,9 @@ public static class GatewayExtensions
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
         services.AddSingleton<TenantAuthenticator>();
+        services.AddSingleton<SendService>();
+        services.AddHttpClient();
+        services.AddSingleton<IFileSizeProbe, HttpFileSizeProbe>();
         services.AddExceptionHandler<EnvelopeExceptionHandler>();
         services.AddProblemDetails();
         services.TryAddTimeProvider();
@@ -46,6 +50,7 @@ public static class GatewayExtensions
         var open = app.MapGroup("/gnapi/open").RequireTenant();
         open.MapUsers();
         open.MapContainers();
+        open.MapMessages();
         return open;
     }
 

@@ -359,6 +359,7 @@ public sealed partial class ContainerGrain(
     private async Task CommitAsync()
     {
         await state.WriteStateAsync();
+        if (S.Profile is { } profile) await GrainFactory.GetGrain<IAccountGrain>(profile.WxId.Value).BindAsync(View());
         ArmTimers();
         if (NeedsWatching())
             await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(Math.Max(1, _options.HealthCheckInterval.TotalMinutes)));

@@ -1,0 +1,72 @@
+namespace OrleansWeCom.Callbacks;
+
+/// <summary>One message of a conversation as we keep it: the seed's fields that matter for a chat list, not the media.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationMessage")]
+public sealed record ConversationMessage(
+    [property: Id(0)] string MsgId,
+    [property: Id(1)] string Type,
+    [property: Id(2)] string? ServerId,
+    [property: Id(3)] string? Sender,
+    [property: Id(4)] string? SenderName,
+    [property: Id(5)] string? Receiver,
+    [property: Id(6)] bool Outbound,
+    [property: Id(7)] long? SendTime,
+    [property: Id(8)] long Timestamp,
+    [property: Id(9)] int? ContentType,
+    [property: Id(10)] string Preview,
+    [property: Id(11)] string? SendMsgId,
+    [property: Id(12)] bool IsOpenApi,
+    [property: Id(13)] int? ErrorCode,
+    [property: Id(14)] string? ErrorMessage,
+    [property: Id(15)] string? Media);
+
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationParticipant")]
+public sealed record ConversationParticipant([property: Id(0)] string Id, [property: Id(1)] string? Name);
+
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationSummary")]
+public sealed record ConversationSummary(
+    [property: Id(0)] TenantId Tenant,
+    [property: Id(1)] WxId WxId,
+    [property: Id(2)] ConversationId ConversationId,
+    [property: Id(3)] ConversationMessage? LastMessage,
+    [property: Id(4)] long LastActivity,
+    [property: Id(5)] int UnreadCount,
+    [property: Id(6)] IReadOnlyList<ConversationParticipant> Participants,
+    [property: Id(7)] long MessageCount,
+    [property: Id(8)] long LastReadAt);
+
+/// <summary>
+/// One conversation of one account, keyed <c>{wxId}|{conversationId}</c>: recent messages (bounded), last activity,
+/// unread count since the tenant last read, participants. Applies each message once (by callback msgId and server id).
+/// </summary>
+[Alias("OrleansWeCom.IConversationGrain")]
+public interface IConversationGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Applies messages in order and takes over acknowledging <paramref name="inboxIds"/>: they are marked processed once
+    /// the state holding the messages is written. Returns, for each message, the copy kept (the earlier one for a repeat).
+    /// </summary>
+    [Alias("Append")]
+    Task<IReadOnlyList<ConversationMessage>> AppendAsync(TenantId tenant, IReadOnlyList<ConversationMessage> messages, IReadOnlyList<long> inboxIds);
+
+    [AlwaysInterleave, Alias("GetMessages")] Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit);
+
+    [AlwaysInterleave, Alias("GetSummary")] Task<ConversationSummary?> GetSummaryAsync();
+
+    /// <summary>The tenant has read everything up to now: the unread count starts again from zero.</summary>
+    [Alias("MarkRead")] Task<ConversationSummary?> MarkReadAsync();
+
+    /// <summary>Writes pending changes now (tests and shutdown); normally a timer does.</summary>
+    [Alias("Flush")] Task FlushAsync();
+
+    public static string Key(WxId wxId, ConversationId conversationId) => $"{wxId.Value}|{conversationId.Value}";
+}
+
+/// <summary>The conversations one account (keyed by wxId) has seen, for the conversation list.</summary>
+[Alias("OrleansWeCom.IAccountConversationsGrain")]
+public interface IAccountConversationsGrain : IGrainWithStringKey
+{
+    [Alias("Add")] Task AddAsync(ConversationId conversationId);
+
+    [AlwaysInterleave, Alias("Get")] Task<IReadOnlyList<ConversationId>> GetAsync();
+}

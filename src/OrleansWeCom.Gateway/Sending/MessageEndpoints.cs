@@ -1,0 +1,106 @@
+using System.Text.Json.Serialization;
+using OrleansWeCom.Gateway.Http;
+
+namespace OrleansWeCom.Gateway.Sending;
+
+public sealed record MsgIdResponse([property: JsonPropertyName("msgId")] string MsgId);
+
+/// <summary>The seed's send endpoints: validate, check ownership, persist in the account's outbox, answer the msgId.</summary>
+public static class MessageEndpoints
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static void MapMessages(this RouteGroupBuilder open)
+    {
+        foreach (var kind in Enum.GetValues<SendKind>())
+        {
+            open.MapPost("/" + kind.Path(), async (HttpContext http, SendService sends) =>
+            {
+                var body = await ReadAsync(http.Request);
+                var key = http.Request.Headers[IdempotencyHeader].ToString();
+                if (key.Length > 128) throw ApiError.BadRequest($"{IdempotencyHeader} is longer than 128 characters");
+                var msgId = await sends.SendAsync(http.Tenant(), kind, body, string.IsNullOrEmpty(key) ? null : key, http.RequestAborted);
+                return Envelope.Ok(new MsgIdResponse(msgId));
+            });
+        }
+
+        open.MapGet("/msg/status", async (HttpContext http, IOutboxQueries outbox) =>
+        {
+            var msgId = Require.Text(http.Request.Query["msgId"], "msgId");
+            var found = await outbox.FindAsync(msgId, http.RequestAborted);
+            if (found is not { } f || f.Tenant != http.Tenant()) throw ApiError.NotFound($"message '{msgId}' not found");
+            var s = f.Status;
+            return Envelope.Ok(new
+            {
+                msgId = s.MsgId,
+                wxId = s.WxId.Value,
+                type = s.Kind.Path(),
+                conversationId = s.ConversationId,
+                status = s.State.ToString().ToLowerInvariant(),
+                attempts = s.Attempts,
+                enqueuedAt = s.EnqueuedAt.ToUnixTimeMilliseconds(),
+                lastAttemptAt = s.LastAttemptAt?.ToUnixTimeMilliseconds(),
+                settledAt = s.SettledAt?.ToUnixTimeMilliseconds(),
+                errorCode = s.ErrorCode,
+                errorMessage = s.ErrorMessage,
+            });
+        });
+    }
+
+    private static async Task<System.Text.Json.Nodes.JsonObject> ReadAsync(HttpRequest request)
+    {
+        if (request.ContentLength is > Envelope.MaxJsonBody)
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        if (buffer.Length > Envelope.MaxJsonBody)
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
+        if (buffer.Length == 0) throw ApiError.BadRequest("a JSON request body is required");
+        return SendRequestParser.ParseObject(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+}
+
+/// <summary>The one path every send takes (HTTP, MQTT): parse, own, persist.</summary>
+public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes)
+{
+    public async Task<string> SendAsync(TenantId tenant, SendKind kind, System.Text.Json.Nodes.JsonObject body, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var known = new Dictionary<string, long?>();
+        if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url)
+            known[url] = await sizes.TryGetSizeAsync(url, cancellationToken);
+        var parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
+        var account = grains.GetGrain<IAccountGrain>(parsed.WxId.Value);
+        var container = await account.GetContainerAsync();
+        if (container is null || container.Tenant != tenant) throw ApiError.NotFound($"account {parsed.WxId} not found");
+        if (container.Status != ContainerStatus.Online)
+            throw new ApiError(StatusCodes.Status409Conflict, ErrorCodes.InvalidState,
+                $"account {parsed.WxId} is not online (status {(int)container.Status} {container.Status}); log it in first");
+        return await account.EnqueueAsync(parsed.Message, idempotencyKey);
+    }
+}
+
+/// <summary>Learns a referenced file's size (for the gif and video limits) without downloading it.</summary>
+public interface IFileSizeProbe
+{
+    Task<long?> TryGetSizeAsync(string url, CancellationToken cancellationToken);
+}
+
+/// <summary>Asks with HEAD for absolute URLs; relative paths live on the host, which enforces the limits itself.</summary>
+public sealed class HttpFileSizeProbe(IHttpClientFactory clients) : IFileSizeProbe
+{
+    public async Task<long?> TryGetSizeAsync(string url, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)) return null;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            using var response = await clients.CreateClient("file-size").SendAsync(new HttpRequestMessage(HttpMethod.Head, uri), timeout.Token);
+            return response.IsSuccessStatusCode ? response.Content.Headers.ContentLength : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OrleansWeCom.Gateway.Http;
+
+namespace OrleansWeCom.Gateway.Sending;
+
+/// <summary>
+/// Validates a send body of any kind up front, with the seed's rules, and turns it into the host request body.
+/// Shared by the HTTP endpoints and MQTT so both refuse the same things with the same words.
+/// </summary>
+public static class SendRequestParser
+{
+    public const long GifMaxBytes = 5L * 1024 * 1024;
+    public const long VideoMaxBytes = 50L * 1024 * 1024;
+    private static readonly JsonNodeOptions CaseInsensitive = new() { PropertyNameCaseInsensitive = true };
+
+    public sealed record ParsedSend(WxId WxId, OutboundMessage Message);
+
+    public static JsonObject ParseObject(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw ApiError.BadRequest($"malformed JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Checks the body for <paramref name="kind"/>; <paramref name="fileSize"/> tells a referenced file's size when known.</summary>
+    public static ParsedSend Parse(SendKind kind, JsonObject body, Func<string, long?>? fileSize = null)
+    {
+        var wxId = Require.WxId(Text(body, "wxId"));
+        if (!ConversationId.TryParse(Text(body, "conversationId"), wxId, out var conversation, out var error))
+            throw ApiError.BadRequest(error);
+
+        switch (kind)
+        {
+            case SendKind.Text:
+                Require.Text(Text(body, "content"), "content");
+                break;
+            case SendKind.RoomAt:
+                if (!conversation.IsRoom) throw ApiError.BadRequest("msg/roomAt needs a room conversationId (R:…)");
+                var content = Require.Text(Text(body, "content"), "content");
+                var atList = Strings(body, "atList");
+                if (atList.Count == 0) throw ApiError.BadRequest("atList must name at least one member, or [\"0\"] for everyone");
+                if (atList.Any(a => a != "0" && !WxId.TryParse(a, out _))) throw ApiError.BadRequest("atList holds an invalid member id");
+                var placeholders = CountOf(content, "{$@}");
+                if (placeholders > 0 && placeholders != atList.Count)
+                    throw ApiError.BadRequest($"content has {placeholders} {{$@}} placeholders but atList names {atList.Count} members");
+                break;
+            case SendKind.Image or SendKind.File or SendKind.Voice:
+                FileUrl(body);
+                break;
+            case SendKind.Gif:
+                if (fileSize?.Invoke(FileUrl(body)) is > GifMaxBytes)
+                    throw ApiError.BadRequest("a gif over 5 MB must be sent as a file: use msg/file");
+                break;
+            case SendKind.Video:
+                if (fileSize?.Invoke(FileUrl(body)) is > VideoMaxBytes)
+                    throw ApiError.BadRequest("a video over 50 MB is refused by WeCom; compress it or send a link");
+                break;
+            case SendKind.PersonCard:
+                Require.WxId(Text(body, "personCardUserId"), "personCardUserId");
+                break;
+            case SendKind.Link:
+                Require.Text(Text(body, "title"), "title");
+                Require.Text(Text(body, "url"), "url");
+                break;
+            case SendKind.MiniProgram:
+                foreach (var name in new[] { "username", "appid", "title" }) Require.Text(Text(body, name), name);
+                break;
+            case SendKind.VideoNum:
+                Require.Text(Text(body, "url"), "url");
+                break;
+            case SendKind.Quote:
+                Require.Text(Text(body, "content"), "content");
+                Require.Text(Text(body, "serverId"), "serverId");
+                break;
+            case SendKind.MiniProgramById:
+                Id(body, "miniProgramId");
+                break;
+            case SendKind.VideoNumById:
+                Id(body, "videoNumId");
+                break;
+        }
+
+        // The host gets the seed's body with the ids in their normal form; MQTT's routing fields stay ours.
+        var forward = body.DeepClone().AsObject();
+        foreach (var name in new[] { "type", "id" })
+            if (forward.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)) is { Key: { } key } && key is not null)
+                forward.Remove(key);
+        Set(forward, "wxId", wxId.Value);
+        Set(forward, "conversationId", conversation.Value);
+        return new ParsedSend(wxId, new OutboundMessage(kind, conversation, forward.ToJsonString()));
+    }
+
+    private static string FileUrl(JsonObject body)
+    {
+        var url = Require.Text(Text(body, "fileUrl"), "fileUrl");
+        var absolute = Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+        if (!absolute && !url.StartsWith('/'))
+            throw ApiError.BadRequest("fileUrl must be an http(s) address or a path returned by file/upload");
+        return url;
+    }
+
+    private static void Id(JsonObject body, string name)
+    {
+        var node = body[name] ?? throw ApiError.BadRequest($"{name} is required");
+        if (node is not JsonValue value || !(value.TryGetValue<long>(out var n) || (value.TryGetValue<string>(out var s) && long.TryParse(s, out n))) || n <= 0)
+            throw ApiError.BadRequest($"{name} must be a positive number");
+    }
+
+    private static string? Text(JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.GetValueKind() is JsonValueKind.Number => v.ToJsonString(),
+        _ => throw ApiError.BadRequest($"{name} must be a string"),
+    };
+
+    private static List<string> Strings(JsonObject body, string name) => body[name] switch
+    {
+        null => [],
+        JsonArray array => array.Select(n => n is JsonValue v && (v.TryGetValue<string>(out var s) || (s = v.ToJsonString()) is not null) ? s : throw ApiError.BadRequest($"{name} must be an array of ids")).ToList(),
+        _ => throw ApiError.BadRequest($"{name} must be an array of ids"),
+    };
+
+    private static void Set(JsonObject body, string name, string value)
+    {
+        var existing = body.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Key;
+        if (existing is not null) body.Remove(existing);
+        body[name] = value;
+    }
+
+    private static int CountOf(string text, string token)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(token, StringComparison.Ordinal); i >= 0; i = text.IndexOf(token, i + token.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+}

@@ -1,0 +1,327 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Grains.Events;
+
+namespace OrleansWeCom.Grains.Sending;
+
+[GenerateSerializer]
+public sealed class AccountState
+{
+    [Id(0)] public ContainerView? Container { get; set; }
+    [Id(1)] public long NextSeq { get; set; }
+    [Id(2)] public DateTimeOffset? LastZombieRestart { get; set; }
+}
+
+/// <summary>
+/// One logged-in account. Accepted sends live in the outbox table (written before the msgId is returned); a grain
+/// timer drains them one at a time, at least <see cref="SendingOptions.AccountSendInterval"/> apart by the clock,
+/// spending tokens of a lease from the corp's budget grain. Host echoes settle each send.
+/// </summary>
+public sealed partial class AccountGrain(
+    [PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state,
+    OutboxStore outbox,
+    IContainerHostSender sender,
+    ITenantEventPublisher events,
+    IOptions<SendingOptions> options,
+    TimeProvider time,
+    ILogger<AccountGrain> logger) : Grain, IAccountGrain
+{
+    private readonly SendingOptions _options = options.Value;
+    private readonly LinkedList<OutboxRow> _queue = new();
+    private readonly Dictionary<string, OutboxRow> _open = [];
+    private readonly Dictionary<string, string> _byHostMsgId = [];
+    private Dictionary<string, string> _idempotency = [];
+    private DateTimeOffset? _lastSendAt;
+    private IGrainTimer? _pump;
+    private BudgetLease? _lease;
+    private long _leaseSequence = DateTimeOffset.UtcNow.UtcTicks;
+    private int _consecutiveHostFailures;
+
+    private string WxId => this.GetPrimaryKeyString();
+    private ContainerView? Container => state.State.Container;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var (open, lastAttempt, keys) = await outbox.LoadAccountAsync(WxId, time.GetUtcNow() - _options.IdempotencyRetention, cancellationToken);
+        _lastSendAt = lastAttempt;
+        _idempotency = keys;
+        foreach (var row in open)
+        {
+            _open[row.MsgId] = row;
+            if (row.HostMsgId is { } host) _byHostMsgId[host] = row.MsgId;
+            // A row handed to the host but never echoed stays open for its echo; a queued one waits its turn.
+            if (row.State == SendState.Queued) _queue.AddLast(row);
+        }
+
+        Schedule(TimeSpan.Zero);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await ReturnLeaseAsync();
+    }
+
+    public async Task BindAsync(ContainerView container)
+    {
+        var wasOnline = Container?.Status == ContainerStatus.Online;
+        state.State.Container = container;
+        await state.WriteStateAsync();
+        if (container.Status == ContainerStatus.Online && !wasOnline)
+        {
+            _consecutiveHostFailures = 0;
+            Schedule(TimeSpan.Zero);
+        }
+    }
+
+    public Task<ContainerView?> GetContainerAsync() => Task.FromResult(Container);
+
+    public async Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey)
+    {
+        if (idempotencyKey is not null && _idempotency.TryGetValue(idempotencyKey, out var existing)) return existing;
+        EnsureAccepting(1);
+        var row = NewRow(message, idempotencyKey);
+        await outbox.SaveAsync(row);
+        Accept(row);
+        return row.MsgId;
+    }
+
+    public async Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages)
+    {
+        EnsureAccepting(messages.Count);
+        var rows = messages.Select(m => NewRow(m, null)).ToList();
+        await Task.WhenAll(rows.Select(outbox.SaveAsync));
+        foreach (var row in rows) Accept(row);
+        return rows.Select(r => r.MsgId).ToList();
+    }
+
+    public async Task<SendStatus?> GetStatusAsync(string msgId) =>
+        _open.TryGetValue(msgId, out var row) ? row.ToStatus()
+        : await outbox.FindRowAsync(msgId) is { } stored && stored.WxId == WxId ? stored.ToStatus() : null;
+
+    public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
+
+    public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage)
+    {
+        if (!_byHostMsgId.Remove(hostMsgId, out var msgId) || !_open.TryGetValue(msgId, out var row)) return null;
+        var now = time.GetUtcNow();
+        if (errorCode == 0)
+        {
+            row = row with { State = SendState.Sent, SettledAt = now, ErrorCode = 0, ErrorMessage = null };
+            _open.Remove(msgId);
+            _consecutiveHostFailures = 0;
+            await outbox.SaveAsync(row);
+            return new Settlement(msgId, true);
+        }
+
+        if (errorCode == FrequencyErrorCode && row.Attempts < _options.MaxAttempts)
+        {
+            // WeCom throttled us: wait, then retry at the head of the queue, still paced.
+            var backoff = Backoff(row.Attempts);
+            row = row with { State = SendState.Queued, HostMsgId = null, ErrorCode = errorCode, ErrorMessage = errorMessage, NextAttemptAt = now + backoff };
+            _open[msgId] = row;
+            _queue.AddFirst(row);
+            LogFrequencyError(logger, WxId, msgId, backoff.TotalMilliseconds);
+            await outbox.SaveAsync(row);
+            Schedule(backoff);
+            return new Settlement(msgId, false);
+        }
+
+        row = row with { State = SendState.Failed, SettledAt = now, ErrorCode = errorCode, ErrorMessage = errorMessage };
+        _open.Remove(msgId);
+        await outbox.SaveAsync(row);
+        return new Settlement(msgId, true);
+    }
+
+    public const int FrequencyErrorCode = -1000999;
+
+    private void EnsureAccepting(int count)
+    {
+        if (Container is null)
+            throw WeComException.NotFound($"account {WxId} is not logged in anywhere");
+        if (_queue.Count + count > _options.MaxQueuedPerAccount)
+            throw new WeComException(ErrorCodes.QueueFull,
+                $"queue full: account {WxId} already holds {_queue.Count} unsent messages (limit {_options.MaxQueuedPerAccount}); retry later");
+    }
+
+    private OutboxRow NewRow(OutboundMessage message, string? idempotencyKey) => new(
+        Guid.NewGuid().ToString(), Container!.Tenant.Value, WxId, state.State.NextSeq++, message.Kind, message.ConversationId.Value,
+        message.BodyJson, SendState.Queued, 0, time.GetUtcNow(), null, null, null, null, null, null, idempotencyKey);
+
+    private void Accept(OutboxRow row)
+    {
+        _open[row.MsgId] = row;
+        _queue.AddLast(row);
+        if (row.IdempotencyKey is { } key) _idempotency[key] = row.MsgId;
+        if (_queue.Count == 1) Schedule(TimeSpan.Zero);
+    }
+
+    /// <summary>Arms the pump to run after <paramref name="due"/> (or sooner if it is already armed sooner).</summary>
+    private void Schedule(TimeSpan due)
+    {
+        if (due == Timeout.InfiniteTimeSpan)
+        {
+            _pump?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+        if (_pump is null)
+            _pump = this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        else
+            _pump.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PumpOnceAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Storage or budget trouble: keep the queue and try again shortly.
+            LogSendFailed(logger, WxId, "pump", e.Message);
+            Schedule(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private async Task PumpOnceAsync(CancellationToken cancellationToken)
+    {
+        if (_queue.First is not { } node) return;
+        if (Container is not { Status: ContainerStatus.Online } container) return;
+        var now = time.GetUtcNow();
+        var row = node.Value;
+        if (row.NextAttemptAt is { } notBefore && notBefore > now)
+        {
+            Schedule(notBefore - now);
+            return;
+        }
+
+        // The gap is enforced by the clock, not by the timer: timers may fire a little early.
+        var gap = _options.AccountSendInterval + _options.PacingMargin;
+        if (_lastSendAt is { } last && now - last < gap)
+        {
+            Schedule(last + gap - now);
+            return;
+        }
+
+        if (!await TakeTokenAsync(now))
+        {
+            Schedule(_lease?.RetryAfter ?? gap);
+            return;
+        }
+
+        _queue.RemoveFirst();
+        _lastSendAt = now;
+        row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null };
+        try
+        {
+            var hostMsgId = await sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, cancellationToken);
+            row = row with { HostMsgId = hostMsgId, ErrorCode = null, ErrorMessage = null };
+            _byHostMsgId[hostMsgId] = row.MsgId;
+            _consecutiveHostFailures = 0;
+        }
+        catch (WeComException e) when (e.Code == ErrorCodes.BadRequest)
+        {
+            // The host refused the request itself: retrying cannot help.
+            row = row with { State = SendState.Failed, SettledAt = time.GetUtcNow(), ErrorCode = e.Code, ErrorMessage = e.Message };
+        }
+        catch (Exception e)
+        {
+            _consecutiveHostFailures++;
+            var final = row.Attempts >= _options.MaxAttempts;
+            row = row with
+            {
+                State = final ? SendState.Failed : SendState.Queued,
+                SettledAt = final ? time.GetUtcNow() : null,
+                ErrorCode = ErrorCodes.HostUnavailable,
+                ErrorMessage = e.Message,
+                NextAttemptAt = final ? null : time.GetUtcNow() + Backoff(row.Attempts),
+            };
+            if (!final) _queue.AddFirst(row);
+            LogSendFailed(logger, WxId, row.MsgId, e.Message);
+        }
+
+        if (row.State == SendState.Failed) _open.Remove(row.MsgId);
+        else _open[row.MsgId] = row;
+        await outbox.SaveAsync(row);
+        await DetectZombieAsync();
+        Schedule(_queue.Count > 0 ? gap : Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task<bool> TakeTokenAsync(DateTimeOffset now)
+    {
+        if (_lease is { Tokens: > 0 } lease && now < lease.UseBefore)
+        {
+            _lease = lease with { Tokens = lease.Tokens - 1 };
+            return true;
+        }
+
+        var corp = Container?.Profile?.CorpId.Value ?? "unknown";
+        var wanted = Math.Min(_queue.Count, _options.TokensPerLease);
+        var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, wanted, ++_leaseSequence);
+        if (granted.Tokens == 0)
+        {
+            _lease = granted;
+            return false;
+        }
+
+        _lease = granted with { Tokens = granted.Tokens - 1 };
+        return true;
+    }
+
+    private async Task ReturnLeaseAsync()
+    {
+        if (_lease is { Tokens: > 0 } lease && time.GetUtcNow() < lease.UseBefore && Container?.Profile?.CorpId.Value is { } corp)
+        {
+            _lease = null;
+            try
+            {
+                await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, lease.Sequence, lease.Tokens);
+            }
+            catch (Exception e)
+            {
+                LogSendFailed(logger, WxId, "lease", e.Message);
+            }
+        }
+    }
+
+    /// <summary>An account that claims to be online while its sends keep failing is restarted, within limits.</summary>
+    private async Task DetectZombieAsync()
+    {
+        if (_consecutiveHostFailures < _options.ZombieFailureThreshold || Container is not { Status: ContainerStatus.Online } container) return;
+        var now = time.GetUtcNow();
+        var mayRestart = state.State.LastZombieRestart is not { } last || now - last > _options.ZombieRestartCooldown;
+        await events.PublishAsync(new TenantEvent(Guid.NewGuid().ToString(), container.Tenant, TenantEventTypes.AccountAlert,
+            container.HostName.Value, container.UserId, WxId, now.ToUnixTimeMilliseconds(),
+            JsonSerializer.Serialize(new
+            {
+                kind = "zombie",
+                message = $"{_consecutiveHostFailures} consecutive sends failed while the account claims to be online",
+                restarting = mayRestart,
+            }), null, null));
+        _consecutiveHostFailures = 0;
+        if (!mayRestart) return;
+        state.State.LastZombieRestart = now;
+        await state.WriteStateAsync();
+        LogZombieRestart(logger, WxId, container.HostName.Value);
+        // Not awaited: the container reports the restart back to this grain, which must not be waiting for it.
+        GrainFactory.GetGrain<IContainerGrain>(container.HostName.Value).RestartAsync().Ignore();
+    }
+
+    private TimeSpan Backoff(int attempts)
+    {
+        var exp = _options.FrequencyBackoff * Math.Pow(2, Math.Max(0, attempts - 1));
+        var capped = exp > _options.MaxBackoff ? _options.MaxBackoff : exp;
+        return capped * (0.8 + Random.Shared.NextDouble() * 0.4);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {WxId}: send {MsgId} throttled by WeCom (-1000999); retrying in {BackoffMs} ms")]
+    private static partial void LogFrequencyError(ILogger logger, string wxId, string msgId, double backoffMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {WxId}: send {MsgId} failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, string wxId, string msgId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {WxId} looks like a zombie; restarting container {HostName}")]
+    private static partial void LogZombieRestart(ILogger logger, string wxId, string hostName);
+}

@@ -1,0 +1,284 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace OrleansWeCom.Grains.Sending;
+
+/// <summary>One accepted send as it is stored: the outbox row.</summary>
+public sealed record OutboxRow(
+    string MsgId, string Tenant, string WxId, long Seq, SendKind Kind, string ConversationId, string Body, SendState State,
+    int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? LastAttemptAt, DateTimeOffset? SettledAt,
+    DateTimeOffset? NextAttemptAt, string? HostMsgId, int? ErrorCode, string? ErrorMessage, string? IdempotencyKey)
+{
+    public SendStatus ToStatus() => new(MsgId, new WxId(WxId), Kind, ConversationId, State, Attempts, EnqueuedAt, LastAttemptAt,
+        SettledAt, HostMsgId, ErrorCode, ErrorMessage);
+}
+
+public sealed class OutboxStoreOptions
+{
+    public DbProviderFactory? Factory { get; set; }
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Rows written in one transaction at most.</summary>
+    public int MaxBatch { get; set; } = 512;
+
+    /// <summary>Settled rows older than this are deleted.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+}
+
+/// <summary>
+/// The outbox table, written with group commit: concurrent writers' rows go to the database in one transaction, and
+/// each writer's task completes only when its row is durable. One upsert statement serves inserts and updates, so
+/// the latest image of a row is all that is written.
+/// </summary>
+public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, TimeProvider time, ILogger<OutboxStore> logger)
+    : BackgroundService, IOutboxQueries
+{
+    private readonly Channel<(OutboxRow Row, TaskCompletionSource Done)> _writes =
+        Channel.CreateUnbounded<(OutboxRow, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _schema = new(1, 1);
+    private bool _schemaReady;
+
+    private const string Columns =
+        "msg_id, tenant, wx_id, seq, kind, conversation_id, body, state, attempts, enqueued_at, last_attempt_at, settled_at, next_attempt_at, host_msg_id, error_code, error_message, idempotency_key";
+
+    private const string Upsert =
+        $"INSERT INTO wecom_outbox ({Columns}) VALUES (@msg_id, @tenant, @wx_id, @seq, @kind, @conversation_id, @body, @state, @attempts, @enqueued_at, @last_attempt_at, @settled_at, @next_attempt_at, @host_msg_id, @error_code, @error_message, @idempotency_key) " +
+        "ON CONFLICT (msg_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at, " +
+        "settled_at = excluded.settled_at, next_attempt_at = excluded.next_attempt_at, host_msg_id = excluded.host_msg_id, " +
+        "error_code = excluded.error_code, error_message = excluded.error_message";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS wecom_outbox (
+            msg_id VARCHAR(64) NOT NULL PRIMARY KEY,
+            tenant VARCHAR(64) NOT NULL,
+            wx_id VARCHAR(32) NOT NULL,
+            seq BIGINT NOT NULL,
+            kind INTEGER NOT NULL,
+            conversation_id VARCHAR(80) NOT NULL,
+            body TEXT NOT NULL,
+            state INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            enqueued_at BIGINT NOT NULL,
+            last_attempt_at BIGINT NULL,
+            settled_at BIGINT NULL,
+            next_attempt_at BIGINT NULL,
+            host_msg_id VARCHAR(64) NULL,
+            error_code INTEGER NULL,
+            error_message TEXT NULL,
+            idempotency_key VARCHAR(128) NULL);
+        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_account ON wecom_outbox (wx_id, state, seq);
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_wecom_outbox_idempotency ON wecom_outbox (wx_id, idempotency_key);
+        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_settled ON wecom_outbox (settled_at);
+        """;
+
+    /// <summary>Writes the row's latest image; completes when it is durable.</summary>
+    public Task SaveAsync(OutboxRow row)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_writes.Writer.TryWrite((row, done))) done.SetException(new InvalidOperationException("the outbox is shutting down"));
+        return done.Task;
+    }
+
+    /// <summary>Unsettled rows of one account in acceptance order, and the time of its last attempt.</summary>
+    public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency)> LoadAccountAsync(
+        string wxId, DateTimeOffset idempotencySince, CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        var open = new List<OutboxRow>();
+        await using (var command = Command(connection, $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND state IN (0, 1) ORDER BY seq"))
+        {
+            Add(command, "wx_id", wxId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) open.Add(Read(reader));
+        }
+
+        DateTimeOffset? last = null;
+        await using (var command = Command(connection, "SELECT MAX(last_attempt_at) FROM wecom_outbox WHERE wx_id = @wx_id"))
+        {
+            Add(command, "wx_id", wxId);
+            if (await command.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull)
+                last = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value));
+        }
+
+        var keys = new Dictionary<string, string>();
+        await using (var command = Command(connection, "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE wx_id = @wx_id AND idempotency_key IS NOT NULL AND enqueued_at >= @since"))
+        {
+            Add(command, "wx_id", wxId);
+            Add(command, "since", idempotencySince.ToUnixTimeMilliseconds());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) keys[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return (open, last, keys);
+    }
+
+    public async Task<OutboxRow?> FindRowAsync(string msgId, CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, $"SELECT {Columns} FROM wecom_outbox WHERE msg_id = @msg_id");
+        Add(command, "msg_id", msgId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<(TenantId Tenant, SendStatus Status)?> FindAsync(string msgId, CancellationToken cancellationToken = default) =>
+        await FindRowAsync(msgId, cancellationToken) is { } row ? (new TenantId(row.Tenant), row.ToStatus()) : null;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await EnsureSchemaAsync(stoppingToken);
+        var batch = new List<(OutboxRow Row, TaskCompletionSource Done)>();
+        var lastCleanup = time.GetUtcNow();
+        try
+        {
+            while (await _writes.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < options.Value.MaxBatch && _writes.Reader.TryRead(out var item)) batch.Add(item);
+                await FlushAsync(batch, stoppingToken);
+                batch.Clear();
+                if (time.GetUtcNow() - lastCleanup > TimeSpan.FromMinutes(10))
+                {
+                    lastCleanup = time.GetUtcNow();
+                    await CleanupAsync(stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        // Drain what was accepted before shutdown so no caller waits forever.
+        _writes.Writer.TryComplete();
+        while (_writes.Reader.TryRead(out var item)) batch.Add(item);
+        if (batch.Count > 0) await FlushAsync(batch, CancellationToken.None);
+    }
+
+    private async Task FlushAsync(List<(OutboxRow Row, TaskCompletionSource Done)> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0) return;
+        try
+        {
+            await WriteAsync(batch.Select(b => b.Row).ToList(), cancellationToken);
+            foreach (var (_, done) in batch) done.TrySetResult();
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad row must not fail its neighbours: write them one by one.
+            LogBatchRetry(logger, batch.Count, e.Message);
+            foreach (var (row, done) in batch)
+            {
+                try
+                {
+                    await WriteAsync([row], cancellationToken);
+                    done.TrySetResult();
+                }
+                catch (Exception single)
+                {
+                    done.TrySetException(single);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var (_, done) in batch) done.TrySetException(e);
+        }
+    }
+
+    private async Task WriteAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = Command(connection, Upsert);
+        command.Transaction = transaction;
+        var parameters = new[]
+        {
+            "msg_id", "tenant", "wx_id", "seq", "kind", "conversation_id", "body", "state", "attempts", "enqueued_at",
+            "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "idempotency_key",
+        }.Select(name => Add(command, name, DBNull.Value)).ToArray();
+        await command.PrepareAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            object?[] values =
+            [
+                row.MsgId, row.Tenant, row.WxId, row.Seq, (int)row.Kind, row.ConversationId, row.Body, (int)row.State, row.Attempts,
+                row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
+                row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
+            ];
+            for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, "DELETE FROM wecom_outbox WHERE settled_at IS NOT NULL AND settled_at < @before");
+        Add(command, "before", (time.GetUtcNow() - options.Value.Retention).ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady) return;
+        await _schema.WaitAsync(cancellationToken);
+        try
+        {
+            if (_schemaReady) return;
+            await using var connection = await OpenAsync(cancellationToken);
+            foreach (var statement in Schema.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                await using var command = Command(connection, statement);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            _schemaReady = true;
+        }
+        finally
+        {
+            _schema.Release();
+        }
+    }
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var factory = options.Value.Factory ?? throw new InvalidOperationException("OutboxStoreOptions.Factory is not configured");
+        var connection = factory.CreateConnection()!;
+        connection.ConnectionString = options.Value.ConnectionString;
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static DbParameter Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    private static OutboxRow Read(DbDataReader r)
+    {
+        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        return new OutboxRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), (SendKind)r.GetInt32(4), r.GetString(5),
+            r.GetString(6), (SendState)r.GetInt32(7), r.GetInt32(8), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)), Time(10), Time(11),
+            Time(12), Text(13), r.IsDBNull(14) ? null : r.GetInt32(14), Text(15), Text(16));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox batch of {Count} rows failed ({Error}); writing them one by one")]
+    private static partial void LogBatchRetry(ILogger logger, int count, string error);
+}

@@ -1,0 +1,45 @@
+namespace OrleansWeCom.Grains.Sending;
+
+/// <summary>WeCom's limits as we enforce them (section <c>WeCom:Limits</c>).</summary>
+public sealed class SendingOptions
+{
+    /// <summary>The least gap between two sends of one account (the seed: 500 ms).</summary>
+    public TimeSpan AccountSendInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Added to the interval so that network jitter never lets two sends arrive closer than it.</summary>
+    public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(8);
+
+    /// <summary>Sends one corp may make across all its accounts in any rolling <see cref="CorpWindow"/> (the seed: 50,000).</summary>
+    public int CorpSendsPerWindow { get; set; } = 50_000;
+
+    public TimeSpan CorpWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long granted tokens stay usable; unset means 1/200 of the window, between 1 s and 30 s.</summary>
+    public TimeSpan? LeaseDuration { get; set; }
+
+    /// <summary>Accepted but unsent messages one account may hold before new sends get "queue full".</summary>
+    public int MaxQueuedPerAccount { get; set; } = 10_000;
+
+    /// <summary>First back-off after a frequency error (-1000999); doubles up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan FrequencyBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Attempts before a send that keeps failing transiently is failed for good.</summary>
+    public int MaxAttempts { get; set; } = 12;
+
+    /// <summary>How long an idempotency key keeps answering with the same msgId.</summary>
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Consecutive failed host calls of an online account before it is reported as a zombie and restarted.</summary>
+    public int ZombieFailureThreshold { get; set; } = 5;
+
+    /// <summary>The least time between two automatic restarts of one account.</summary>
+    public TimeSpan ZombieRestartCooldown { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan EffectiveLeaseDuration =>
+        LeaseDuration ?? TimeSpan.FromTicks(Math.Clamp(CorpWindow.Ticks / 200, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
+
+    /// <summary>The most tokens one account can spend within a lease.</summary>
+    public int TokensPerLease => (int)Math.Ceiling(EffectiveLeaseDuration / AccountSendInterval) + 1;
+}
