@@ -21,7 +21,7 @@ public static class ContainerHostServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(section);
         var children = section.GetChildren().ToList();
         var isList = children.Count > 0 && children.All(c => int.TryParse(c.Key, out _));
-        return services.AddContainerHosts(builder =>
+        return services.AddContainerHostsCore(builder =>
         {
             if (isList)
                 builder.Configure(options => section.Bind(options.Hosts));
@@ -34,11 +34,10 @@ public static class ContainerHostServiceCollectionExtensions
     public static IServiceCollection AddContainerHosts(this IServiceCollection services, Action<ContainerHostsOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        return services.AddContainerHosts(builder => builder.Configure(configure));
+        return services.AddContainerHostsCore(builder => builder.Configure(configure));
     }
 
-    /// <summary>Adds the container hosts, configuring their options through the options builder.</summary>
-    public static IServiceCollection AddContainerHosts(this IServiceCollection services, Action<OptionsBuilder<ContainerHostsOptions>> configure)
+    private static IServiceCollection AddContainerHostsCore(this IServiceCollection services, Action<OptionsBuilder<ContainerHostsOptions>> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);

@@ -51,6 +51,14 @@ public interface IContainerHostApi
 
     // ---- Sends: never repeated once they may have reached the host ----
 
+    /// <summary>
+    /// Any send by its seed path (<c>msg/text</c>, <c>miniProgram/send</c>, …) with a body already in the seed's JSON:
+    /// the outbox stores validated bodies as text so that every kind travels the same way.
+    /// </summary>
+    [RetryOnlyIfUnsent]
+    [Post("/{**path}")]
+    Task<HostResponse<SendResult>> SendRawAsync(string path, [Body] HttpContent body, CancellationToken cancellationToken = default);
+
     [RetryOnlyIfUnsent, Post("/msg/text")]
     Task<HostResponse<SendResult>> SendTextAsync([Body] TextMessage message, CancellationToken cancellationToken = default);
 

@@ -5,6 +5,9 @@ namespace OrleansWeCom.ContainerHost.Api;
 /// <summary>The Refit settings of <see cref="IContainerHostApi"/>: the seed's JSON, and our exception unwrapped.</summary>
 public static class RefitSettingsFactory
 {
+    /// <summary>The request option naming the configured host a request goes to.</summary>
+    internal static readonly HttpRequestOptionsKey<string> HostNameKey = new("OrleansWeCom.ContainerHost.HostName");
+
     public static RefitSettings Settings { get; } = Create();
 
     private static RefitSettings Create()
@@ -14,6 +17,14 @@ public static class RefitSettingsFactory
         // The handler already speaks ContainerHostException; Refit would otherwise wrap it in ApiRequestException.
         settings.TransportExceptionFactory = (request, exception, cancellationToken) =>
             exception is ContainerHostException ? exception : wrap(request, exception, cancellationToken);
+        // A 2xx envelope whose data does not fit the DTO is the host's fault, not a Refit detail.
+        settings.DeserializationExceptionFactory = (response, exception) => ValueTask.FromResult<Exception?>(new ContainerHostException(
+            ContainerHostErrorKind.InvalidResponse,
+            $"Container host answered {response.RequestMessage?.RequestUri?.AbsolutePath} with data that does not match the seed: {exception.Message}",
+            hostName: response.RequestMessage?.Options.TryGetValue(HostNameKey, out var host) == true ? host : null,
+            path: response.RequestMessage?.RequestUri?.AbsolutePath,
+            httpStatus: response.StatusCode,
+            innerException: exception));
         return settings;
     }
 }

@@ -27,6 +27,7 @@ internal sealed class ContainerHostHandler(HostPipelines pipelines) : Delegating
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = RelativePath(request);
+        request.Options.Set(RefitSettingsFactory.HostNameKey, pipelines.Name);
         var pipeline = IsRetryOnlyIfUnsent(request) ? pipelines.RetryOnlyIfUnsent : pipelines.Idempotent;
 
         // Retries send the same message again; a buffered body can be read once per attempt.

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansWeCom.ContainerHost;
+using OrleansWeCom.ContainerHost.Registry;
+
+namespace OrleansWeCom.Tests.ContainerHost;
+
+/// <summary>Builds the container-host services the way the silo does, with tiny timeouts and back-offs.</summary>
+public static class ContainerHostTestServices
+{
+    public static ContainerHostOptions HostAt(string name, string baseUrl, Action<ContainerHostOptions>? configure = null)
+    {
+        var options = new ContainerHostOptions
+        {
+            Name = name,
+            BaseUrl = baseUrl,
+            ApiKey = "key-" + name,
+            Capacity = 10,
+            Timeout = TimeSpan.FromSeconds(2),
+            TotalTimeout = TimeSpan.FromSeconds(10),
+            RetryCount = 3,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(2),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(10),
+            // Out of the way unless a test is about the breaker.
+            CircuitMinimumThroughput = 1000,
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public static ServiceProvider Build(TimeProvider? timeProvider = null, Action<IServiceCollection>? extra = null, params ContainerHostOptions[] hosts)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        if (timeProvider is not null)
+            services.TryAddSingleton(timeProvider);
+        services.AddContainerHosts(options =>
+        {
+            options.Hosts.AddRange(hosts);
+            options.ContainerCountTtl = TimeSpan.FromMinutes(1);
+        });
+        extra?.Invoke(services);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public static IContainerHostRegistry Registry(this ServiceProvider services) => services.GetRequiredService<IContainerHostRegistry>();
+
+    /// <summary>A loopback URL on which nothing listens: connecting is refused.</summary>
+    public static string RefusingUrl()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+}
