@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace OrleansWeCom.Host.Storage;
 
 /// <summary>What Orleans' ADO.NET providers are given for the configured database.</summary>
-internal static class StorageConnection
+public static class StorageConnection
 {
     // Orleans 10.4.2's ADO.NET providers only know the SQLite invariant "System.Data.SQLite"; they
     // load Microsoft.Data.Sqlite's factory for it. "Microsoft.Data.Sqlite" is rejected as unsupported.
