@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrleansWeCom.Grains.Events;
+
+public enum EventLogProvider
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>The <c>Events</c> section: where the event log lives and how it is written.</summary>
+public sealed class EventLogOptions
+{
+    public const string SectionName = "Events";
+
+    public const string DefaultSqliteConnectionString = "Data Source=./data/orleanswecom.db";
+
+    public EventLogProvider Provider { get; set; } = EventLogProvider.Sqlite;
+
+    /// <summary>The same database as grain state: the lead passes the storage connection string.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>How long events are kept for reading back by cursor.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>At most this many events go into one insert transaction.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 2_000;
+
+    /// <summary>Publishers wait (back-pressure) when this many writes are queued.</summary>
+    [Range(1, 10_000_000)]
+    public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>How often expired events are deleted.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public string EffectiveConnectionString =>
+        string.IsNullOrWhiteSpace(ConnectionString) && Provider == EventLogProvider.Sqlite
+            ? DefaultSqliteConnectionString
+            : ConnectionString ?? "";
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Grains.Webhooks;
+
+namespace OrleansWeCom.Grains.Events;
+
+public static class EventsServiceCollectionExtensions
+{
+    /// <summary>
+    /// The event log (section <c>Events</c>), <see cref="ITenantEventPublisher"/>, webhook delivery (section
+    /// <c>Webhooks</c>) and its sweeper. For the silo's services: the grains and the publisher run there.
+    /// </summary>
+    public static IServiceCollection AddWeComEvents(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<EventLogOptions>()
+            .Bind(configuration.GetSection(EventLogOptions.SectionName))
+            .Validate(o => o.Provider == EventLogProvider.Sqlite || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Events:ConnectionString is required for PostgreSql")
+            .Validate(o => o.Retention > TimeSpan.Zero && o.PruneInterval > TimeSpan.Zero, "Events:Retention and Events:PruneInterval must be positive")
+            .Validate(o => o.MaxBatchSize is >= 1 and <= 100_000 && o.QueueCapacity >= 1, "Events:MaxBatchSize must be 1..100000 and Events:QueueCapacity positive")
+            .ValidateOnStart();
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection(WebhookOptions.SectionName))
+            .Validate(o => o.MaxRetryDuration > TimeSpan.Zero && o.InitialBackoff > TimeSpan.Zero && o.MaxBackoff >= o.InitialBackoff,
+                "Webhooks:MaxRetryDuration and Webhooks:InitialBackoff must be positive and MaxBackoff at least InitialBackoff")
+            .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.TurnBudget > TimeSpan.Zero && o.SweepInterval > TimeSpan.Zero,
+                "Webhooks:RequestTimeout, TurnBudget and SweepInterval must be positive")
+            .Validate(o => o.MaxConcurrency is >= 1 and <= 256 && o.MaxWindow >= 1, "Webhooks:MaxConcurrency must be 1..256 and MaxWindow positive")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SqlEventLog>();
+        services.TryAddSingleton<IEventLog>(sp => sp.GetRequiredService<SqlEventLog>());
+        services.TryAddSingleton<ITenantEventPublisher, TenantEventPublisher>();
+        services.TryAddSingleton<WebhookUrlGuard>();
+        services.TryAddSingleton<WebhookSender>();
+        services.AddHttpClient(WebhookSender.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.CreateHandler(
+                sp.GetRequiredService<WebhookUrlGuard>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
+        services.AddHostedService<WebhookSweeper>();
+        return services;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace OrleansWeCom.Grains.Webhooks;
+
+/// <summary>How one POST ended.</summary>
+public readonly record struct DeliveryOutcome(bool Success, int? Status, TimeSpan? RetryAfter, string? Error);
+
+/// <summary>POSTs one signed envelope. Connections are made only to addresses the guard allows; redirects are not followed.</summary>
+public sealed class WebhookSender(IHttpClientFactory clients, IOptionsMonitor<WebhookOptions> options, TimeProvider time)
+{
+    public const string ClientName = "wecom-webhooks";
+
+    public async Task<DeliveryOutcome> SendAsync(string url, byte[] key, string webhookId, byte[] body, CancellationToken cancellationToken = default)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add("webhook-id", webhookId);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", WebhookSignature.Sign(key, webhookId, timestamp, body));
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.CurrentValue.RequestTimeout);
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300) return new DeliveryOutcome(true, status, null, null);
+            TimeSpan? retryAfter = status is 429 or 503 ? RetryAfter(response.Headers.RetryAfter) : null;
+            return new DeliveryOutcome(false, status, retryAfter, $"HTTP {status}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new DeliveryOutcome(false, null, null, $"no answer within {options.CurrentValue.RequestTimeout.TotalSeconds:0.#} s");
+        }
+        catch (HttpRequestException e)
+        {
+            return new DeliveryOutcome(false, null, null, e.InnerException is RefusedAddressException refused ? refused.Message : e.Message);
+        }
+    }
+
+    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    {
+        if (header?.Delta is { } delta) return delta;
+        if (header?.Date is { } date) return date - time.GetUtcNow();
+        return null;
+    }
+
+    /// <summary>The handler of the named client: resolves, checks every address, connects only to an allowed one.</summary>
+    public static SocketsHttpHandler CreateHandler(WebhookUrlGuard guard, WebhookOptions options) => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        MaxConnectionsPerServer = options.MaxConcurrency,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = options.RequestTimeout,
+        ConnectCallback = async (context, ct) =>
+        {
+            var addresses = await WebhookUrlGuard.ResolveAsync(context.DnsEndPoint.Host, ct);
+            var refused = addresses.Select(a => (Address: a, Why: guard.Refusal(a))).ToList();
+            if (refused.FirstOrDefault(r => r.Why is not null) is { Why: { } why } bad)
+                throw new RefusedAddressException($"refused: '{context.DnsEndPoint.Host}' resolves to {bad.Address}, {why}");
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+}
+
+/// <summary>A connection was not made because the address is in a forbidden range.</summary>
+public sealed class RefusedAddressException(string message) : IOException(message);
