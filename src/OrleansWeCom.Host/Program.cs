@@ -1,2 +1,119 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using OrleansWeCom;
+using System.Data.Common;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Orleans.Configuration;
+using OrleansWeCom.ContainerHost;
+using OrleansWeCom.Emulator;
+using OrleansWeCom.Gateway;
+using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Grains.Lifecycle;
+using OrleansWeCom.Grains.Sending;
+using OrleansWeCom.Host.Hosting;
+using OrleansWeCom.Host.Storage;
+
+// `--no-emulator` is a bare flag; the configuration system wants key=value.
+var noEmulator = args.Contains("--no-emulator");
+args = args.Where(a => a != "--no-emulator").ToArray();
+
+var builder = WebApplication.CreateBuilder(args);
+var config = builder.Configuration;
+if (noEmulator) config["Emulator:Enabled"] = "false";
+if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["URLS"]))
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = config.GetValue("Orleans:ShutdownTimeout", TimeSpan.FromSeconds(25)));
+
+// Storage: SQLite file by default, PostgreSQL with Storage:Provider=PostgreSql.
+var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+StorageOptionsValidator.ThrowIfInvalid(storage);
+var connectionString = StorageConnection.ConnectionString(storage);
+DbProviderFactory dbFactory = storage.Provider == StorageProvider.PostgreSql ? NpgsqlFactory.Instance : SqliteFactory.Instance;
+if (storage.Provider == StorageProvider.Sqlite && SqliteDirectory(connectionString) is { } dataDir) Directory.CreateDirectory(dataDir);
+
+// The container-host emulator stands in for WeCom unless told otherwise; it then becomes the cluster's one host.
+var emulatorEnabled = config.GetValue("Emulator:Enabled", true);
+var emulatorUrl = config["Emulator:Url"] ?? "http://127.0.0.1:5090";
+var emulatorOptions = config.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
+emulatorOptions.ApiKey ??= config["EMULATOR_APIKEY"];
+var callbackToken = config["Callbacks:HostTokens:emulator"] ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+config["Callbacks:HostTokens:emulator"] = callbackToken;
+var hostsSection = config.GetSection(ContainerHostsOptions.SectionName);
+if (emulatorEnabled && !hostsSection.GetChildren().Any())
+{
+    builder.Services.AddContainerHosts(o => o.Hosts.Add(new ContainerHostOptions
+    {
+        Name = "emulator",
+        BaseUrl = emulatorUrl,
+        ApiKey = emulatorOptions.ApiKey ?? "embedded",
+        Capacity = emulatorOptions.Capacity,
+    }));
+}
+else
+{
+    builder.Services.AddContainerHosts(hostsSection);
+}
+
+// The operator key for /admin: configured, or generated and printed on the embedded run.
+var adminKey = config["Gateway:AdminApiKey"] ?? config["WECOM_ADMIN_KEY"];
+if (string.IsNullOrEmpty(adminKey) && storage.Provider == StorageProvider.Sqlite)
+    config["Gateway:AdminApiKey"] = adminKey = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+builder.UseOrleans(silo =>
+{
+    silo.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = config["Orleans:ClusterId"] ?? "orleans-wecom";
+        o.ServiceId = config["Orleans:ServiceId"] ?? "orleans-wecom";
+    });
+    silo.UseWeComClustering(storage, config.GetValue("Orleans:SiloPort", 11111), config.GetValue("Orleans:GatewayPort", 30000));
+    silo.UseWeComStorage(storage);
+    silo.AddMemoryStreams("wecom");
+});
+
+var services = builder.Services;
+services.AddWeComGateway(config);
+services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
+services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
+services.AddOptions<OutboxStoreOptions>().Configure(o =>
+{
+    o.Factory = dbFactory;
+    o.ConnectionString = connectionString;
+});
+services.AddSingleton<OutboxStore>();
+services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
+services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
+services.AddSingleton<ContainerHostAdapter>();
+services.AddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
+services.AddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());
+services.AddSingleton<ITenantEventPublisher, LoggingTenantEventPublisher>();
+services.AddSingleton<IReadinessProbe>(sp => ActivatorUtilities.CreateInstance<Readiness>(sp, dbFactory, connectionString));
+if (emulatorEnabled)
+    services.AddHostedService(sp => ActivatorUtilities.CreateInstance<EmbeddedEmulator>(sp, emulatorOptions, emulatorUrl, callbackToken));
+if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
+    services.AddHostedService<DemoTenant>();
+
+var app = builder.Build();
+app.MapWeComGateway();
+
+var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansWeCom");
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    log.LogInformation("OrleansWeCom tenant API on {Urls}", string.Join(", ", app.Urls));
+    log.LogInformation("Storage: {Provider} at {Location}", storage.Provider,
+        storage.Provider == StorageProvider.Sqlite ? Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource) : "PostgreSQL (connection string configured)");
+    log.LogInformation("Container host(s): {Hosts}", emulatorEnabled ? $"embedded emulator on {emulatorUrl}" : "configured in ContainerHosts");
+    if (!string.IsNullOrEmpty(config["Gateway:AdminApiKey"]) && config["WECOM_ADMIN_KEY"] is null && config["Gateway:AdminApiKey"] == adminKey)
+        log.LogWarning("Operator apikey for /admin: {AdminKey}", adminKey);
+});
 app.Run();
+
+static string? SqliteDirectory(string connectionString)
+{
+    var source = new SqliteConnectionStringBuilder(connectionString).DataSource;
+    if (string.IsNullOrEmpty(source) || source == ":memory:") return null;
+    return Path.GetDirectoryName(Path.GetFullPath(source));
+}
+
+public partial class Program;
