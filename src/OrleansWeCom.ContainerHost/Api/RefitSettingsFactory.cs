@@ -1,3 +1,4 @@
+using System.Reflection;
 using Refit;
 
 namespace OrleansWeCom.ContainerHost.Api;
@@ -12,7 +13,7 @@ public static class RefitSettingsFactory
 
     private static RefitSettings Create()
     {
-        var settings = new RefitSettings(new SystemTextJsonContentSerializer(ContainerHostJson.Options));
+        var settings = new RefitSettings(new SystemTextJsonContentSerializer(ContainerHostJson.Options), new UrlParameterFormatter());
         var wrap = settings.TransportExceptionFactory;
         // The handler already speaks ContainerHostException; Refit would otherwise wrap it in ApiRequestException.
         settings.TransportExceptionFactory = (request, exception, cancellationToken) =>
@@ -26,5 +27,14 @@ public static class RefitSettingsFactory
             httpStatus: response.StatusCode,
             innerException: exception));
         return settings;
+    }
+
+    /// <summary>Writes booleans in queries as JSON does (<c>IsOnline=false</c>), not as .NET does (<c>False</c>).</summary>
+    private sealed class UrlParameterFormatter : IUrlParameterFormatter
+    {
+        private readonly DefaultUrlParameterFormatter _default = new();
+
+        public string? Format(object? value, ICustomAttributeProvider attributeProvider, Type type) =>
+            value is bool b ? (b ? "true" : "false") : _default.Format(value, attributeProvider, type);
     }
 }

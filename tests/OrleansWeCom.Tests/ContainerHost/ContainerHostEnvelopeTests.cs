@@ -98,7 +98,7 @@ public sealed class ContainerHostEnvelopeTests
         Assert.Equal("http://q/1.jpg", account.QrCode);
         var query = stub.Last("inner/user/wx/list").Query;
         Assert.Contains("userId=apps-1", query);
-        Assert.Contains("IsOnline=false", query, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("IsOnline=false", query);
         Assert.Contains("HostName=h1", query);
         Assert.Contains("HostName=h2", query);
     }
