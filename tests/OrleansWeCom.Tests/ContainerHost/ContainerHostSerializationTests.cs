@@ -102,6 +102,26 @@ public sealed class ContainerHostSerializationTests
             Assert.Equal("ed1ba6c2-bbe1-4ec9-acd9-019533bb5b93", result);
     }
 
+    [Theory]
+    [InlineData("msg/text")]
+    [InlineData("miniProgram/send")]
+    public async Task Raw_send_posts_the_stored_body_to_its_seed_path_and_is_not_retried_after_a_5xx(string path)
+    {
+        await using var stub = await StubContainerHost.StartAsync();
+        stub.On(path, attempt => attempt == 1 ? StubResponse.Ok(MsgData) : StubResponse.Http(System.Net.HttpStatusCode.BadGateway));
+        await using var services = Build(hosts: HostAt("a", stub.BaseUrl));
+        var api = services.Registry().Get("a");
+        const string body = """{"wxId":"1","conversationId":"S:1_2","content":"x"}""";
+
+        var response = await api.SendRawAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        await Assert.ThrowsAsync<OrleansWeCom.ContainerHost.ContainerHostException>(() =>
+            api.SendRawAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json")));
+
+        Assert.Equal("ed1ba6c2-bbe1-4ec9-acd9-019533bb5b93", response.Data?.MsgId);
+        Assert.Equal(body, stub.Last(path).Body);
+        Assert.Equal(2, stub.Count(path));
+    }
+
     [Fact]
     public async Task File_upload_is_multipart_with_a_file_field_and_returns_the_path()
     {
