@@ -140,6 +140,7 @@ internal sealed partial class EmulatorState
     /// <summary>Remove drops the login: the account is free again and the container cannot start.</summary>
     public void Remove(IReadOnlyList<string> hostnames) => ForEach(hostnames, container =>
     {
+        Unbind(container);
         container.Status = ContainerStatus.LoggedOut;
         container.QrTimer?.Dispose();
         container.QrTimer = null;
@@ -183,6 +184,11 @@ internal sealed partial class EmulatorState
             }
 
             Post(container, "user_offline", null);
+            if (status == (int)ContainerStatus.LoggedOut)
+            {
+                Unbind(container);
+            }
+
             container.Status = (ContainerStatus)status;
             if (container.Status == ContainerStatus.Rescan)
             {
@@ -311,6 +317,7 @@ internal sealed partial class EmulatorState
         container.QrTimer?.Dispose();
         container.QrTimer = null;
         container.Account = account;
+        _byWxId[account.UserId] = container;
         PostQrStatus(container, QrStatus.Success, account);
         container.Status = ContainerStatus.Online;
         Post(container, "user_login", UserLoginData(account));

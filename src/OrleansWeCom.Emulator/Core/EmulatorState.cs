@@ -14,6 +14,9 @@ internal sealed partial class EmulatorState : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Container> _containers = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The container each account is logged in with (any state but removed); every send looks it up.</summary>
+    private readonly Dictionary<string, Container> _byWxId = [];
     private readonly Random _hostnames;
     private readonly SendLimiter _limiter;
     private long _localId = 1000;
@@ -54,17 +57,15 @@ internal sealed partial class EmulatorState : IDisposable
         _containers.GetValueOrDefault(hostname.Trim()) ?? throw ApiException.NotFound($"unknown hostname '{hostname}'");
 
     /// <summary>The container an account is logged in with (any state but removed).</summary>
-    private Container? BoundContainer(string wxId)
-    {
-        foreach (var container in _containers.Values)
-        {
-            if (container.Account?.UserId == wxId && container.Status != ContainerStatus.LoggedOut)
-            {
-                return container;
-            }
-        }
+    private Container? BoundContainer(string wxId) =>
+        _byWxId.TryGetValue(wxId, out var container) && container.Status != ContainerStatus.LoggedOut ? container : null;
 
-        return null;
+    private void Unbind(Container container)
+    {
+        if (container.Account is { } account && _byWxId.TryGetValue(account.UserId, out var bound) && bound == container)
+        {
+            _byWxId.Remove(account.UserId);
+        }
     }
 
     /// <summary>The account of a wxId that must be logged in; 404 when no container knows it.</summary>
