@@ -57,8 +57,9 @@ else
 
 // The operator key for /admin: configured, or generated and printed on the embedded run.
 var adminKey = config["Gateway:AdminApiKey"] ?? config["WECOM_ADMIN_KEY"];
-if (string.IsNullOrEmpty(adminKey) && storage.Provider == StorageProvider.Sqlite)
-    config["Gateway:AdminApiKey"] = adminKey = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+var adminKeyGenerated = string.IsNullOrEmpty(adminKey) && storage.Provider == StorageProvider.Sqlite;
+if (adminKeyGenerated) adminKey = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+if (!string.IsNullOrEmpty(adminKey)) config["Gateway:AdminApiKey"] = adminKey;
 
 builder.UseOrleans(silo =>
 {
@@ -104,7 +105,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     log.LogInformation("Storage: {Provider} at {Location}", storage.Provider,
         storage.Provider == StorageProvider.Sqlite ? Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource) : "PostgreSQL (connection string configured)");
     log.LogInformation("Container host(s): {Hosts}", emulatorEnabled ? $"embedded emulator on {emulatorUrl}" : "configured in ContainerHosts");
-    if (!string.IsNullOrEmpty(config["Gateway:AdminApiKey"]) && config["WECOM_ADMIN_KEY"] is null && config["Gateway:AdminApiKey"] == adminKey)
+    if (adminKeyGenerated)
         log.LogWarning("Operator apikey for /admin: {AdminKey}", adminKey);
 });
 app.Run();

@@ -22,7 +22,6 @@ public sealed class HostRestartTests
             await first.KillAsync();
         }
 
-        Directory.CreateDirectory(data);
         await using var second = new HostProcess(data);
         await second.StartAsync();
         var list = await second.CallAsync(HttpMethod.Get, $"/gnapi/open/inner/user/wx/list?IsOnline=false&HostName={hostname}", apiKey: tenantKey);
@@ -33,5 +32,7 @@ public sealed class HostRestartTests
         Assert.Equal("LoggingIn/WaitingForScan", history.GetProperty("data")[0].GetProperty("to").GetString());
         // The demo tenant cannot see Acme's container after the restart either.
         await second.CallAsync(HttpMethod.Get, $"/gnapi/open/container/{hostname}/history", expected: HttpStatusCode.NotFound);
+        await second.KillAsync();
+        Directory.Delete(data, recursive: true);
     }
 }

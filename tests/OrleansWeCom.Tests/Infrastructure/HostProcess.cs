@@ -17,11 +17,13 @@ public sealed class HostProcess : IAsyncDisposable
     public const string AdminApiKey = "test-admin-key-0123456789";
 
     private readonly Dictionary<string, string> _settings;
+    private readonly bool _ownsData;
     private Process? _process;
     private readonly StringBuilder _output = new();
 
     public HostProcess(string? dataDirectory = null, IDictionary<string, string>? settings = null)
     {
+        _ownsData = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "wecom-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
         ApiPort = FreePort();
@@ -158,6 +160,7 @@ public sealed class HostProcess : IAsyncDisposable
         _process?.Dispose();
         Client.Dispose();
         Emulator.Dispose();
+        if (!_ownsData) return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
