@@ -43,11 +43,12 @@ public sealed record ConversationSummary(
 public interface IConversationGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Applies messages in order and takes over acknowledging <paramref name="inboxIds"/>: they are marked processed once
-    /// the state holding the messages is written. Returns, for each message, the copy kept (the earlier one for a repeat).
+    /// Applies a message, hands <paramref name="tenantEvent"/> to the tenant (rewritten as the kept copy says: a send of
+    /// ours carries our msgId) and takes over acknowledging inbox row <paramref name="inboxId"/>, which is marked
+    /// processed once the state holding the message is written. Returns the copy kept (the earlier one for a repeat).
     /// </summary>
     [Alias("Append")]
-    Task<IReadOnlyList<ConversationMessage>> AppendAsync(TenantId tenant, IReadOnlyList<ConversationMessage> messages, IReadOnlyList<long> inboxIds);
+    Task<ConversationMessage> AppendAsync(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId);
 
     [AlwaysInterleave, Alias("GetMessages")] Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit);
 

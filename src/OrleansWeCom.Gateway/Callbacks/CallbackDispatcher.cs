@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.Streams;
+using OrleansWeCom.Callbacks;
+
+namespace OrleansWeCom.Gateway.Callbacks;
+
+/// <summary>
+/// Publishes stored callbacks into the per-container Orleans streams: first every row left unprocessed by an earlier
+/// run (in inbox order), then what the inbox stores. Memory streams lose what a dying silo held, so a row not marked
+/// processed within <see cref="CallbackOptions.RedeliverAfter"/> is published again; the routers' idempotency makes
+/// that harmless. Also deletes processed rows past the de-duplication retention.
+/// </summary>
+public sealed partial class CallbackDispatcher(
+    CallbackInbox inbox,
+    CallbackInboxStore store,
+    IClusterClient client,
+    IOptions<CallbackOptions> options,
+    TimeProvider time,
+    ILogger<CallbackDispatcher> logger) : BackgroundService
+{
+    private readonly CallbackOptions _options = options.Value;
+    private readonly ConcurrentDictionary<long, InFlight> _inFlight = new();
+    private SemaphoreSlim? _capacity;
+    private long _published;
+    private long _redelivered;
+
+    private sealed class InFlight(StoredRow row)
+    {
+        public StoredRow Row { get; } = row;
+        public long PublishedAt { get; set; }
+        public int Attempts { get; set; } = 1;
+    }
+
+    public DispatcherStats Stats => new(Interlocked.Read(ref _published), Interlocked.Read(ref _redelivered), _inFlight.Count);
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        _capacity = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
+        inbox.Acknowledged += OnAcknowledged;
+        var maxRecovered = await inbox.Ready.WaitAsync(ct);
+        var sweeper = SweepLoopAsync(ct);
+        var cleaner = CleanupLoopAsync(ct);
+
+        await RecoverAsync(maxRecovered, ct);
+        try
+        {
+            await foreach (var rows in inbox.Stored.ReadAllAsync(ct)) await DispatchAsync(rows, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+
+        await Task.WhenAll(sweeper, cleaner).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RecoverAsync(long maxId, CancellationToken ct)
+    {
+        long after = 0, count = 0;
+        while (true)
+        {
+            var rows = await Retry(() => store.LoadPendingAsync(after, maxId, 1000, ct), ct);
+            if (rows.Count == 0) break;
+            await DispatchAsync(rows, ct);
+            count += rows.Count;
+            after = rows[^1].Id;
+        }
+
+        if (count > 0) LogRecovered(logger, count);
+    }
+
+    private async Task DispatchAsync(IReadOnlyList<StoredRow> rows, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var row in rows)
+        {
+            await _capacity!.WaitAsync(ct);
+            if (!_inFlight.TryAdd(row.Id, new InFlight(row) { PublishedAt = now })) _capacity.Release();
+        }
+
+        await Retry(() => PublishAsync(rows), ct);
+    }
+
+    /// <summary>One stream item per container; containers in parallel, each container's rows in inbox order.</summary>
+    private async Task<bool> PublishAsync(IReadOnlyList<StoredRow> rows)
+    {
+        var provider = client.GetStreamProvider(CallbackStreams.Provider);
+        await Task.WhenAll(rows.GroupBy(r => r.Source).Select(g =>
+        {
+            var stream = provider.GetStream<CallbackBatch>(StreamId.Create(CallbackStreams.Namespace, g.Key));
+            return stream.OnNextAsync(new CallbackBatch(g.Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt)).ToList()));
+        }));
+        Interlocked.Add(ref _published, rows.Count);
+        return true;
+    }
+
+    private void OnAcknowledged(IReadOnlyList<long> ids)
+    {
+        foreach (var id in ids)
+            if (_inFlight.TryRemove(id, out _)) _capacity!.Release();
+    }
+
+    private async Task SweepLoopAsync(CancellationToken ct)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _options.RedeliverAfter.Ticks / 3));
+        using var timer = new PeriodicTimer(period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    await SweepAsync(ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    LogSweepFailed(logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Publishes again what was not applied in time; gives up (marks failed) after the attempt limit.</summary>
+    public async Task SweepAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var cutoff = now - (long)_options.RedeliverAfter.TotalMilliseconds;
+        var stale = _inFlight.Values.Where(f => f.PublishedAt <= cutoff).OrderBy(f => f.Row.Id).ToList();
+        if (stale.Count == 0) return;
+
+        // In a cluster another silo's router may have applied and marked them.
+        var pending = await store.StillPendingAsync(stale.Select(f => f.Row.Id).ToList(), ct);
+        var again = new List<StoredRow>();
+        var failed = new List<long>();
+        foreach (var f in stale)
+        {
+            if (!pending.Contains(f.Row.Id)) OnAcknowledged([f.Row.Id]);
+            else if (f.Attempts >= _options.MaxAttempts) failed.Add(f.Row.Id);
+            else
+            {
+                f.Attempts++;
+                f.PublishedAt = now;
+                again.Add(f.Row);
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            LogGivenUp(logger, failed.Count, _options.MaxAttempts);
+            inbox.Acknowledge(failed, CallbackOutcome.Failed);
+        }
+
+        if (again.Count > 0)
+        {
+            Interlocked.Add(ref _redelivered, again.Count);
+            LogRedelivering(logger, again.Count);
+            await PublishAsync(again);
+        }
+    }
+
+    private async Task CleanupLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    var cutoff = time.GetUtcNow() - _options.DedupRetention;
+                    var deleted = await store.CleanupAsync(cutoff.ToUnixTimeMilliseconds(), ct);
+                    if (deleted > 0) LogCleaned(logger, deleted, cutoff);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    LogSweepFailed(logger, e);
+                }
+
+                await Task.Delay(_options.CleanupInterval, time, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Retries until it works or the service stops: the silo may still be starting, the database busy.</summary>
+    private async Task<T> Retry<T>(Func<Task<T>> action, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                LogPublishRetry(logger, e.Message, delay);
+                await Task.Delay(delay, time, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        inbox.Acknowledged -= OnAcknowledged;
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback inbox: {Count} callbacks stored before the restart and not yet applied are applied now")]
+    private static partial void LogRecovered(ILogger logger, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Count} callbacks not applied in time are published again")]
+    private static partial void LogRedelivering(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Callback inbox: {Count} callbacks failed {Attempts} times and are marked failed (kept in the inbox)")]
+    private static partial void LogGivenUp(ILogger logger, int count, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Error}; retrying in {Delay}")]
+    private static partial void LogPublishRetry(ILogger logger, string error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: redelivery or cleanup pass failed")]
+    private static partial void LogSweepFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Callback inbox: deleted {Count} processed callbacks received before {Cutoff:O}")]
+    private static partial void LogCleaned(ILogger logger, long count, DateTimeOffset cutoff);
+}
+
+public sealed record DispatcherStats(long Published, long Redelivered, int InFlight);

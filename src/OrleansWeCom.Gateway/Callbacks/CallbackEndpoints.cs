@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Callbacks;
+using OrleansWeCom.Gateway.Http;
+
+namespace OrleansWeCom.Gateway.Callbacks;
+
+/// <summary><c>POST /callbacks/{hostName}</c>: where container hosts post every callback.</summary>
+public static partial class CallbackEndpoints
+{
+    public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/callbacks/{hostName}", IngestAsync);
+        return app;
+    }
+
+    private static async Task<IResult> IngestAsync(string hostName, HttpContext http, CallbackInbox inbox, IOptions<CallbackOptions> options, ILoggerFactory loggers)
+    {
+        var o = options.Value;
+        if (!Authenticated(hostName, http.Request, o))
+            return Envelope.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "missing or invalid host token");
+
+        if (http.Request.ContentLength > o.MaxBodyBytes)
+            return Envelope.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"callback body exceeds {o.MaxBodyBytes} bytes");
+        var body = await ReadAsync(http.Request, o.MaxBodyBytes);
+        if (body is null)
+            return Envelope.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"callback body exceeds {o.MaxBodyBytes} bytes");
+        if (!CallbackParser.TryParse(body, out var envelope, out var error))
+            return Envelope.Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, error);
+
+        var incoming = new IncomingCallback(envelope.MsgId, envelope.ServerKey, hostName, envelope.Source.Value, envelope.Type, Encoding.UTF8.GetString(body));
+        StoreOutcome outcome;
+        try
+        {
+            outcome = await inbox.StoreAsync(incoming, http.RequestAborted);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogStoreFailed(loggers.CreateLogger(typeof(CallbackEndpoints)), e, hostName, envelope.MsgId);
+            // Not acknowledged: the host posts it again.
+            return Envelope.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Internal, "the callback could not be stored; retry");
+        }
+
+        return Envelope.Ok(new { msgId = envelope.MsgId, duplicate = outcome == StoreOutcome.Duplicate });
+    }
+
+    /// <summary>The host's token as <c>?token=</c> (hosts only let you configure a URL) or <c>Authorization: Bearer</c>.</summary>
+    private static bool Authenticated(string hostName, HttpRequest request, CallbackOptions o)
+    {
+        if (!o.HostTokens.TryGetValue(hostName, out var expected) || string.IsNullOrEmpty(expected)) return false;
+        string? presented = request.Query["token"];
+        if (string.IsNullOrEmpty(presented))
+        {
+            var header = request.Headers.Authorization.ToString();
+            if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = header["Bearer ".Length..].Trim();
+        }
+
+        return !string.IsNullOrEmpty(presented)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
+    }
+
+    private static async Task<byte[]?> ReadAsync(HttpRequest request, long max)
+    {
+        using var buffer = new MemoryStream(request.ContentLength is { } n and > 0 ? (int)n : 4096);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > max) return null;
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Callback {MsgId} from host {HostName} could not be stored")]
+    private static partial void LogStoreFailed(ILogger logger, Exception e, string hostName, string msgId);
+}

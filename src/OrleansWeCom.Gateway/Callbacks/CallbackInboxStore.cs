@@ -1,0 +1,216 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OrleansWeCom.Callbacks;
+
+namespace OrleansWeCom.Gateway.Callbacks;
+
+/// <summary>A callback to store: what the dispatcher and the de-duplication need, and the body as received.</summary>
+public sealed record IncomingCallback(string MsgId, string? ServerKey, string HostKey, string Source, string Type, string Body);
+
+public sealed record StoredRow(long Id, string HostKey, string Source, string Body, long ReceivedAt);
+
+public sealed record InboxCounts(long Pending, long Processed, IReadOnlyDictionary<CallbackOutcome, long> ByOutcome);
+
+/// <summary>The inbox table through ADO.NET (Microsoft.Data.Sqlite or Npgsql), with parameterized statements only.</summary>
+public sealed class CallbackInboxStore : IAsyncDisposable
+{
+    private const string T = CallbackInboxSchema.Table;
+    private readonly CallbackOptions _options;
+    private readonly NpgsqlDataSource? _postgres;
+
+    public CallbackInboxStore(IOptions<CallbackOptions> options)
+    {
+        _options = options.Value;
+        if (_options.Provider == CallbackStoreProvider.PostgreSql) _postgres = NpgsqlDataSource.Create(_options.EffectiveConnectionString);
+        else EnsureSqliteDirectory(_options.EffectiveConnectionString);
+    }
+
+    public CallbackStoreProvider Provider => _options.Provider;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null) return await _postgres.OpenConnectionAsync(cancellationToken);
+        var connection = new SqliteConnection(_options.EffectiveConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        // WAL lets grain storage read and write beside the inbox writer; the busy timeout waits out their write locks.
+        pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await CallbackInboxSchema.EnsureAsync(connection, _options.Provider, cancellationToken);
+    }
+
+    /// <summary>
+    /// Inserts the callbacks and marks processed rows, in one transaction. Returns the new row id of each callback, or
+    /// null where its msgId or server key is already stored (a repeat).
+    /// </summary>
+    public async Task<long?[]> WriteAsync(DbConnection connection, IReadOnlyList<IncomingCallback> inserts,
+        IReadOnlyList<(long Id, CallbackOutcome Outcome)> marks, long now, CancellationToken cancellationToken)
+    {
+        var ids = new long?[inserts.Count];
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        if (inserts.Count > 0)
+        {
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = $"""
+                INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at)
+                VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at)
+                ON CONFLICT DO NOTHING RETURNING id
+                """;
+            var p = new[] { "msg_id", "server_key", "host_key", "source", "type", "body", "received_at" }.Select(n => Add(insert, n)).ToArray();
+            p[1].DbType = System.Data.DbType.String;
+            for (var i = 0; i < inserts.Count; i++)
+            {
+                var c = inserts[i];
+                p[0].Value = c.MsgId;
+                p[1].Value = (object?)c.ServerKey ?? DBNull.Value;
+                p[2].Value = c.HostKey;
+                p[3].Value = c.Source;
+                p[4].Value = c.Type;
+                p[5].Value = c.Body;
+                p[6].Value = now;
+                var id = await insert.ExecuteScalarAsync(cancellationToken);
+                ids[i] = id is null or DBNull ? null : Convert.ToInt64(id);
+            }
+        }
+
+        if (marks.Count > 0)
+        {
+            await using var mark = connection.CreateCommand();
+            mark.Transaction = tx;
+            mark.CommandText = $"UPDATE {T} SET processed_at = @at, outcome = @outcome WHERE id = @id AND processed_at IS NULL";
+            var at = Add(mark, "at");
+            var outcome = Add(mark, "outcome");
+            var id = Add(mark, "id");
+            at.Value = now;
+            foreach (var (rowId, o) in marks)
+            {
+                outcome.Value = (int)o;
+                id.Value = rowId;
+                await mark.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return ids;
+    }
+
+    public async Task<long> MaxIdAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COALESCE(MAX(id), 0) FROM {T}";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken));
+    }
+
+    /// <summary>Unprocessed rows after <paramref name="afterId"/> up to <paramref name="maxId"/>, in order.</summary>
+    public async Task<List<StoredRow>> LoadPendingAsync(long afterId, long maxId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT id, host_key, source, body, received_at FROM {T}
+            WHERE processed_at IS NULL AND id > @after AND id <= @max ORDER BY id LIMIT @limit
+            """;
+        Add(command, "after").Value = afterId;
+        Add(command, "max").Value = maxId;
+        Add(command, "limit").Value = limit;
+        var rows = new List<StoredRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
+        return rows;
+    }
+
+    /// <summary>Which of <paramref name="ids"/> are still unprocessed (another silo may have applied them).</summary>
+    public async Task<HashSet<long>> StillPendingAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    {
+        var pending = new HashSet<long>();
+        await using var connection = await OpenAsync(cancellationToken);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            await using var command = connection.CreateCommand();
+            var names = chunk.Select((id, i) =>
+            {
+                Add(command, "p" + i).Value = id;
+                return "@p" + i;
+            });
+            command.CommandText = $"SELECT id FROM {T} WHERE processed_at IS NULL AND id IN ({string.Join(',', names)})";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) pending.Add(reader.GetInt64(0));
+        }
+
+        return pending;
+    }
+
+    /// <summary>Deletes processed rows received before <paramref name="cutoff"/> in short transactions; returns how many.</summary>
+    public async Task<long> CleanupAsync(long cutoff, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        await using var connection = await OpenAsync(cancellationToken);
+        while (true)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                DELETE FROM {T} WHERE id IN (
+                    SELECT id FROM {T} WHERE received_at < @cutoff AND processed_at IS NOT NULL ORDER BY id LIMIT 5000)
+                """;
+            Add(command, "cutoff").Value = cutoff;
+            var n = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += n;
+            if (n < 5000) return total;
+        }
+    }
+
+    public async Task<InboxCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COALESCE(outcome, 0), COUNT(*) FROM {T} GROUP BY COALESCE(outcome, 0)";
+        long pending = 0, processed = 0;
+        var byOutcome = new Dictionary<CallbackOutcome, long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var outcome = Convert.ToInt32(reader.GetValue(0));
+            var count = reader.GetInt64(1);
+            if (outcome == 0) pending = count;
+            else
+            {
+                processed += count;
+                byOutcome[(CallbackOutcome)outcome] = count;
+            }
+        }
+
+        return new InboxCounts(pending, processed, byOutcome);
+    }
+
+    private static DbParameter Add(DbCommand command, string name)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        command.Parameters.Add(p);
+        return p;
+    }
+
+    private static void EnsureSqliteDirectory(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrWhiteSpace(builder.DataSource) || builder.DataSource == ":memory:") return;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null) await _postgres.DisposeAsync();
+    }
+}

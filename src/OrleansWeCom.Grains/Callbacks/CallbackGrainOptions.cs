@@ -1,0 +1,29 @@
+namespace OrleansWeCom.Grains.Callbacks;
+
+/// <summary>Aggregation limits and the write-behind of conversation grains.</summary>
+public sealed class CallbackGrainOptions
+{
+    /// <summary>Messages a conversation keeps for <c>conversation/messages</c>.</summary>
+    public int RecentMessages { get; set; } = 100;
+
+    /// <summary>Callback and server ids a conversation remembers to apply a re-delivered message once.</summary>
+    public int RecentKeys { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a conversation gathers applied messages before one state write; the inbox rows are marked processed
+    /// only after that write, so a crash in between re-applies them.
+    /// </summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A conversation writes at once when this many callbacks wait for its write.</summary>
+    public int MaxPendingBeforeFlush { get; set; } = 256;
+
+    /// <summary>Notices (joins, leaves, renames) a group keeps.</summary>
+    public int GroupNotices { get; set; } = 100;
+
+    /// <summary>Two reports of the same room change (same kind, operator, members, name) this close in time are one change.</summary>
+    public TimeSpan GroupDedupWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a router trusts its container's tenant and host before asking the container grain again.</summary>
+    public TimeSpan ContainerCacheTtl { get; set; } = TimeSpan.FromMinutes(1);
+}

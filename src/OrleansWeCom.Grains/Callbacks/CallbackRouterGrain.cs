@@ -1,0 +1,199 @@
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using OrleansWeCom.Callbacks;
+using OrleansWeCom.Grains.Events;
+
+namespace OrleansWeCom.Grains.Callbacks;
+
+/// <summary>
+/// Applies one container's callbacks in inbox order and fans them out: life cycle to the container grain, send echoes
+/// to the account grain, messages to conversation grains, room changes to group grains; then hands the callback to
+/// the tenant. Keeps no state of its own: repeats are caught by the inbox, re-deliveries after a crash by the
+/// idempotent grains downstream and by the tenant event log's msgId.
+/// </summary>
+[ImplicitStreamSubscription(CallbackStreams.Namespace)]
+public sealed partial class CallbackRouterGrain(
+    ITenantEventPublisher events,
+    ICallbackAcknowledger acknowledger,
+    IOptions<CallbackGrainOptions> options,
+    TimeProvider time,
+    ILogger<CallbackRouterGrain> logger) : Grain, ICallbackRouterGrain
+{
+    private ContainerView? _container;
+    private DateTimeOffset _containerFetchedAt;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var stream = this.GetStreamProvider(CallbackStreams.Provider)
+            .GetStream<CallbackBatch>(StreamId.Create(CallbackStreams.Namespace, Name));
+        await stream.SubscribeAsync((batch, _) => ApplyAsync(batch));
+    }
+
+    public async Task ApplyAsync(CallbackBatch batch)
+    {
+        var done = new Dictionary<CallbackOutcome, List<long>>();
+        foreach (var item in batch.Items)
+        {
+            CallbackOutcome? outcome;
+            try
+            {
+                outcome = await ApplyOneAsync(item);
+            }
+            catch (Exception e)
+            {
+                // Left unmarked: the inbox re-delivers it, and gives up after its attempt limit.
+                LogApplyFailed(logger, e, Name, item.Id);
+                _container = null;
+                continue;
+            }
+
+            if (outcome is { } o)
+            {
+                if (!done.TryGetValue(o, out var ids)) done[o] = ids = [];
+                ids.Add(item.Id);
+            }
+        }
+
+        foreach (var (outcome, ids) in done) acknowledger.Acknowledge(ids, outcome);
+    }
+
+    /// <summary>Applies one callback; null when a conversation grain took over marking it processed.</summary>
+    private async Task<CallbackOutcome?> ApplyOneAsync(InboxCallback item)
+    {
+        if (!CallbackParser.TryParse(item.Body, out var e, out var error))
+        {
+            LogUnparsable(logger, Name, item.Id, error);
+            return CallbackOutcome.Failed;
+        }
+
+        var container = await ContainerAsync();
+        if (container is null)
+        {
+            LogUnknownContainer(logger, Name, e.Type, e.MsgId);
+            return CallbackOutcome.UnknownContainer;
+        }
+
+        if (container.HostKey != item.HostKey)
+        {
+            LogWrongHost(logger, Name, item.HostKey, container.HostKey, e.MsgId);
+            return CallbackOutcome.WrongHost;
+        }
+
+        var tenant = container.Tenant;
+        switch (e.Data)
+        {
+            case MessageData m:
+                return await ApplyMessageAsync(item, e, m, container);
+            case RoomEventData r:
+                await GrainFactory.GetGrain<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
+                break;
+            case QrCodeStatusData or SafeValidateData or UserLoginData or UserOfflineData:
+                await GrainFactory.GetGrain<IContainerGrain>(Name).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
+                _container = null;
+                break;
+        }
+
+        await events.PublishAsync(ToTenantEvent(e, container, e.SendMsgId, e.DataJson));
+        return CallbackOutcome.Applied;
+    }
+
+    private async Task<CallbackOutcome?> ApplyMessageAsync(InboxCallback item, CallbackEnvelope e, MessageData m, ContainerView container)
+    {
+        var wxId = e.WxId!.Value;
+        string? ourMsgId = null;
+        if (m.Outbound && e.SendMsgId is { } hostSendId)
+        {
+            var settlement = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).SettleAsync(hostSendId, m.ErrorCode ?? 0, m.ErrorMessage);
+            if (settlement is { Final: false })
+            {
+                // The account retries this send: this echo is an attempt, not the result the tenant waits for.
+                LogSuperseded(logger, Name, settlement.MsgId, m.ErrorCode ?? 0);
+                return CallbackOutcome.Superseded;
+            }
+
+            ourMsgId = settlement?.MsgId;
+        }
+
+        // A re-delivered echo no longer settles; the conversation remembers which send of ours it was and rewrites the event.
+        var conversationId = new ConversationId(m.ConversationId!);
+        var message = ToMessage(e, m, ourMsgId ?? e.SendMsgId, ourMsgId is not null || m.IsOpenApi == true);
+        var tenantEvent = ToTenantEvent(e, container, ourMsgId ?? e.SendMsgId, ourMsgId is not null && m.IsOpenApi != true ? CallbackJson.MarkOpenApi(e.DataJson) : e.DataJson);
+        await GrainFactory.GetGrain<IConversationGrain>(IConversationGrain.Key(wxId, conversationId))
+            .AppendAsync(container.Tenant, message, tenantEvent, item.Id);
+        return null;
+    }
+
+    private async Task<ContainerView?> ContainerAsync()
+    {
+        var now = time.GetUtcNow();
+        if (_container is not null && now - _containerFetchedAt < options.Value.ContainerCacheTtl) return _container;
+        _container = await GrainFactory.GetGrain<IContainerGrain>(Name).GetAsync();
+        _containerFetchedAt = now;
+        return _container;
+    }
+
+    private static TenantEvent ToTenantEvent(CallbackEnvelope e, ContainerView container, string? sendMsgId, string? dataJson) => new(
+        e.MsgId, container.Tenant, e.Type, e.Source.Value, e.UserId ?? container.UserId, e.WxId?.Value, e.Timestamp,
+        dataJson, sendMsgId, e.ConversationId?.Value);
+
+    private static ConversationMessage ToMessage(CallbackEnvelope e, MessageData m, string? sendMsgId, bool isOpenApi) => new(
+        e.MsgId, e.Type, m.ServerId, m.Sender, m.SenderName, m.Receiver, m.Outbound, m.SendTime, e.Timestamp, m.ContentType,
+        Truncate(m.Preview, 200), sendMsgId, isOpenApi, m.ErrorCode, m.ErrorMessage, Media(m));
+
+    private static string? Media(MessageData m) => m switch
+    {
+        ImageMessageData i => i.FilePath,
+        VideoMessageData v => v.FilePath,
+        VoiceMessageData v => v.FilePath,
+        FileMessageData f => f.FilePath,
+        EmoticonMessageData x => x.Url,
+        LinkCardMessageData l => l.Url,
+        VideoNumMessageData v => v.Url,
+        _ => null,
+    };
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    private static GroupEvent ToGroupEvent(CallbackEnvelope e, RoomEventData r, TenantId tenant)
+    {
+        var (kind, members) = r switch
+        {
+            RoomMembersData md => (e.Type switch
+            {
+                CallbackTypes.RoomCreate => GroupEventKind.Created,
+                CallbackTypes.RoomAddMember => GroupEventKind.MembersAdded,
+                _ => GroupEventKind.MembersRemoved,
+            }, (md.MemberList ?? []).Where(x => !string.IsNullOrEmpty(x.UserId)).Select(x => new GroupMemberRef(x.UserId!, x.Name)).ToList()),
+            RoomMemberQuitData => (GroupEventKind.MemberQuit, [new GroupMemberRef(r.OpUserId!, r.OpUserName)]),
+            _ => (GroupEventKind.Renamed, new List<GroupMemberRef>()),
+        };
+        return new GroupEvent(kind, r.RoomName, r.OpUserId, r.OpUserName, members, e.Timestamp, e.WxId!.Value, tenant, e.MsgId);
+    }
+
+    private static LifecycleSignal ToSignal(CallbackEnvelope e) => e.Data switch
+    {
+        QrCodeStatusData q => new LifecycleSignal.QrStatus(q.Status ?? 0, q.QrcodeKey, q.KeepSec, q.Vid, q.CorpId, q.NickName),
+        SafeValidateData s => new LifecycleSignal.SafeValidate(s.Qrcode, s.UserName),
+        UserLoginData l => new LifecycleSignal.UserLogin(new AccountProfile(
+            new WxId(l.UserId ?? e.WxId!.Value.Value), new CorpId(l.CorpId ?? ""), l.Username, l.Nickname, l.Avatar, l.Mobile,
+            l.Position, l.Account, l.Acctid, l.JobName)),
+        _ => new LifecycleSignal.UserOffline(),
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: callback {Type} {MsgId} names a container we do not know; stored, not delivered")]
+    private static partial void LogUnknownContainer(ILogger logger, string hostName, string type, string msgId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: host {Posted} posted callback {MsgId} for a container that runs on host {Owner}; not delivered")]
+    private static partial void LogWrongHost(ILogger logger, string hostName, string posted, string owner, string msgId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Router {HostName}: stored callback {InboxId} no longer parses: {Error}")]
+    private static partial void LogUnparsable(ILogger logger, string hostName, long inboxId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: applying inbox row {InboxId} failed; it will be re-delivered")]
+    private static partial void LogApplyFailed(ILogger logger, Exception e, string hostName, long inboxId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
+    private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);
+}

@@ -1,0 +1,205 @@
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Callbacks;
+using OrleansWeCom.Grains.Callbacks;
+using OrleansWeCom.Grains.Events;
+
+namespace OrleansWeCom.Grains.Conversations;
+
+/// <summary>
+/// One account's view of one conversation. Messages are applied in memory at once and written behind, at most every
+/// <see cref="CallbackGrainOptions.FlushInterval"/>: the inbox rows that carried them are marked processed only after
+/// that write, so the inbox is the log a crash is recovered from and a busy conversation costs one write per interval.
+/// </summary>
+public sealed partial class ConversationGrain(
+    [PersistentState("conversation", StorageNames.Grains)] IPersistentState<ConversationState> state,
+    ICallbackAcknowledger acknowledger,
+    ITenantEventPublisher events,
+    IOptions<CallbackGrainOptions> options,
+    TimeProvider time,
+    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+{
+    private readonly CallbackGrainOptions _options = options.Value;
+    private readonly List<long> _pendingAcks = [];
+    private HashSet<string>? _keys;
+    private bool _dirty;
+    private IGrainTimer? _flushTimer;
+
+    private ConversationState S => state.State;
+
+    private (WxId WxId, ConversationId ConversationId) Id
+    {
+        get
+        {
+            var key = this.GetPrimaryKeyString();
+            var bar = key.IndexOf('|');
+            return (new WxId(key[..bar]), new ConversationId(key[(bar + 1)..]));
+        }
+    }
+
+    public async Task<ConversationMessage> AppendAsync(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId)
+    {
+        _keys ??= [.. S.RecentKeys];
+        if (S.Tenant != tenant.Value)
+        {
+            S.Tenant = tenant.Value;
+            _dirty = true;
+        }
+
+        var kept = Apply(message);
+        if (kept.IsOpenApi && kept.SendMsgId is { } ours && tenantEvent.SendMsgId != ours)
+            tenantEvent = tenantEvent with { SendMsgId = ours, DataJson = CallbackJson.MarkOpenApi(tenantEvent.DataJson) };
+        // A failed hand-over leaves the row unmarked: the inbox delivers it again and the repeat is applied once.
+        await events.PublishAsync(tenantEvent);
+        _pendingAcks.Add(inboxId);
+
+        if (!S.Indexed)
+        {
+            await GrainFactory.GetGrain<IAccountConversationsGrain>(Id.WxId.Value).AddAsync(Id.ConversationId);
+            S.Indexed = true;
+            _dirty = true;
+        }
+
+        if (_pendingAcks.Count >= _options.MaxPendingBeforeFlush) await FlushAsync();
+        else ArmFlush();
+        return kept;
+    }
+
+    private ConversationMessage Apply(ConversationMessage m)
+    {
+        var msgKey = "m:" + m.MsgId;
+        var serverKey = m.ServerId is { Length: > 0 } sid && sid != "0" && m.ErrorCode is null or 0 ? "s:" + sid : null;
+        if (_keys!.Contains(msgKey) || (serverKey is not null && _keys.Contains(serverKey)))
+        {
+            // Applied before (a re-delivery after a crash): answer with what was kept then.
+            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverKey is not null && x.ServerId == m.ServerId));
+            var ours = S.OurSends.GetValueOrDefault(msgKey);
+            return earlier ?? (ours is null ? m : m with { SendMsgId = ours, IsOpenApi = true });
+        }
+
+        Remember(msgKey);
+        if (serverKey is not null) Remember(serverKey);
+        if (m.IsOpenApi && m.SendMsgId is { } ours2) S.OurSends[msgKey] = ours2;
+
+        S.Messages.Add(m);
+        if (S.Messages.Count > _options.RecentMessages) S.Messages.RemoveRange(0, S.Messages.Count - _options.RecentMessages);
+        S.MessageCount++;
+        S.LastActivity = Math.Max(S.LastActivity, m.Timestamp);
+        if (!m.Outbound && m.Type != CallbackTypes.ChatGray && m.Timestamp > S.LastReadAt) S.UnreadCount++;
+        Participant(m.Sender, m.Outbound ? null : m.SenderName);
+        if (!Id.ConversationId.IsRoom) Participant(m.Receiver, null);
+        _dirty = true;
+        return m;
+    }
+
+    private void Participant(string? id, string? name)
+    {
+        if (string.IsNullOrEmpty(id)) return;
+        if (!S.Participants.TryGetValue(id, out var known) || (name is { Length: > 0 } && known != name)) S.Participants[id] = name is { Length: > 0 } ? name : known;
+    }
+
+    private void Remember(string key)
+    {
+        _keys!.Add(key);
+        S.RecentKeys.Add(key);
+        var excess = S.RecentKeys.Count - _options.RecentKeys;
+        if (excess <= 0) return;
+        foreach (var old in S.RecentKeys.Take(excess))
+        {
+            _keys.Remove(old);
+            S.OurSends.Remove(old);
+        }
+
+        S.RecentKeys.RemoveRange(0, excess);
+    }
+
+    public Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit)
+    {
+        var take = Math.Clamp(limit, 1, _options.RecentMessages);
+        return Task.FromResult<IReadOnlyList<ConversationMessage>>(S.Messages.Skip(Math.Max(0, S.Messages.Count - take)).ToList());
+    }
+
+    public Task<ConversationSummary?> GetSummaryAsync() => Task.FromResult(Summary());
+
+    public async Task<ConversationSummary?> MarkReadAsync()
+    {
+        if (S.MessageCount == 0) return null;
+        S.LastReadAt = Math.Max(time.GetUtcNow().ToUnixTimeMilliseconds(), S.LastActivity);
+        S.UnreadCount = 0;
+        _dirty = true;
+        await FlushAsync();
+        return Summary();
+    }
+
+    public async Task FlushAsync()
+    {
+        if (_dirty)
+        {
+            await state.WriteStateAsync();
+            _dirty = false;
+        }
+
+        if (_pendingAcks.Count > 0)
+        {
+            acknowledger.Acknowledge(_pendingAcks.ToList(), CallbackOutcome.Applied);
+            _pendingAcks.Clear();
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FlushAsync();
+        }
+        catch (Exception e)
+        {
+            // The inbox still holds the unmarked callbacks and applies them again.
+            LogFlushFailed(logger, e, this.GetPrimaryKeyString());
+        }
+    }
+
+    private void ArmFlush() =>
+        _flushTimer ??= this.RegisterGrainTimer(async _ =>
+        {
+            try
+            {
+                await FlushAsync();
+            }
+            catch (Exception e)
+            {
+                LogFlushFailed(logger, e, this.GetPrimaryKeyString());
+            }
+
+            if (!_dirty && _pendingAcks.Count == 0)
+            {
+                _flushTimer?.Dispose();
+                _flushTimer = null;
+            }
+        }, new GrainTimerCreationOptions { DueTime = _options.FlushInterval, Period = _options.FlushInterval });
+
+    private ConversationSummary? Summary()
+    {
+        if (S.MessageCount == 0) return null;
+        var (wxId, conversationId) = Id;
+        return new ConversationSummary(new TenantId(S.Tenant), wxId, conversationId, S.Messages.LastOrDefault(), S.LastActivity, S.UnreadCount,
+            S.Participants.Select(p => new ConversationParticipant(p.Key, p.Value)).ToList(), S.MessageCount, S.LastReadAt);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Key}: write failed; its callbacks stay in the inbox")]
+    private static partial void LogFlushFailed(ILogger logger, Exception e, string key);
+}
+
+/// <summary>The conversations of one account, in the order they appeared.</summary>
+public sealed class AccountConversationsGrain(
+    [PersistentState("conversations", StorageNames.Grains)] IPersistentState<AccountConversationsState> state) : Grain, IAccountConversationsGrain
+{
+    public async Task AddAsync(ConversationId conversationId)
+    {
+        if (state.State.Conversations.Contains(conversationId.Value)) return;
+        state.State.Conversations.Add(conversationId.Value);
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<ConversationId>> GetAsync() =>
+        Task.FromResult<IReadOnlyList<ConversationId>>(state.State.Conversations.Select(c => new ConversationId(c)).ToList());
+}

@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansWeCom.Gateway;
+using OrleansWeCom.Gateway.Callbacks;
+using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Grains.Callbacks;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Grains.Sending;
+using OrleansWeCom.Host.Storage;
+
+namespace OrleansWeCom.Tests.Callbacks;
+
+/// <summary>Records what reaches the tenant boundary; can be made to fail, as a database outage would.</summary>
+public sealed class RecordingPublisher : ITenantEventPublisher
+{
+    private readonly ConcurrentQueue<TenantEvent> _events = new();
+
+    /// <summary>Host callbacks handed to tenants (not our own account_state_changed and account_alert events).</summary>
+    public IReadOnlyList<TenantEvent> Events => _events.Where(e => e.Type is not (TenantEventTypes.AccountStateChanged or TenantEventTypes.AccountAlert)).ToList();
+    public volatile bool Failing;
+
+    public Task PublishAsync(TenantEvent tenantEvent)
+    {
+        if (Failing) throw new InvalidOperationException("publisher unavailable");
+        _events.Enqueue(tenantEvent);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class NoSender : IContainerHostSender
+{
+    public Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken) => Task.FromResult(Guid.NewGuid().ToString());
+}
+
+public sealed class NoContainerHosts : IContainerHosts
+{
+    public Task<string> PickHostForNewContainerAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<HostCreatedContainer> CreateAsync(string hostKey, string userId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<VerifyResult> VerifyAsync(string hostKey, string hostName, string key, string code, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task StopAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RemoveAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RestartAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<HostContainerStatus?> GetStatusAsync(string hostKey, string hostName, CancellationToken cancellationToken) =>
+        Task.FromResult<HostContainerStatus?>(new HostContainerStatus(0, null, null));
+    public Task<IReadOnlyList<HostContainerMemory>> GetMemoryAsync(string hostKey, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<HostContainerMemory>>([]);
+    public Task<(Stream Content, string ContentType)> DownloadAsync(string hostKey, string path, CancellationToken cancellationToken) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// The silo and the gateway in one process as the host runs them: callbacks over real Kestrel, the inbox and grain
+/// state in one SQLite file (a restart is a new host on the same file), the tenant boundary recorded.
+/// </summary>
+public sealed class CallbackTestHost : IAsyncDisposable
+{
+    public const string HostKey = "host-a";
+    public const string Token = "token-of-host-a";
+    public const string OtherHostKey = "host-b";
+    public const string OtherToken = "token-of-host-b";
+
+    private readonly WebApplication _app;
+
+    private CallbackTestHost(WebApplication app, string databaseFile, RecordingPublisher publisher)
+    {
+        _app = app;
+        DatabaseFile = databaseFile;
+        Publisher = publisher;
+    }
+
+    public string DatabaseFile { get; }
+    public RecordingPublisher Publisher { get; }
+    public HttpClient Http { get; private set; } = null!;
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+    public CallbackInbox Inbox => _app.Services.GetRequiredService<CallbackInbox>();
+    public CallbackInboxStore Store => _app.Services.GetRequiredService<CallbackInboxStore>();
+
+    public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-callbacks-{Guid.NewGuid():N}.db");
+
+    public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null)
+    {
+        databaseFile ??= NewDatabaseFile();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var config = new Dictionary<string, string?>
+        {
+            ["Callbacks:Provider"] = "Sqlite",
+            ["Callbacks:ConnectionString"] = $"Data Source={databaseFile}",
+            [$"Callbacks:HostTokens:{HostKey}"] = Token,
+            [$"Callbacks:HostTokens:{OtherHostKey}"] = OtherToken,
+            ["Callbacks:RedeliverAfter"] = "00:00:02",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
+        builder.Configuration.AddInMemoryCollection(config);
+        var publisher = new RecordingPublisher { Failing = publisherFailing };
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "callbacks");
+            silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={databaseFile}" });
+            silo.AddWeComStreams(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
+        });
+        builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
+        builder.Services.AddSingleton<IContainerHosts, NoContainerHosts>();
+        // The account grain (bound at user_login, settling send echoes) with its outbox in the same file.
+        builder.Services.Configure<OutboxStoreOptions>(o =>
+        {
+            o.Factory = Microsoft.Data.Sqlite.SqliteFactory.Instance;
+            o.ConnectionString = $"Data Source={databaseFile}";
+        });
+        builder.Services.AddOptions<SendingOptions>();
+        builder.Services.AddSingleton<OutboxStore>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
+        builder.Services.AddSingleton<IContainerHostSender, NoSender>();
+        builder.Services.AddWeComGateway(builder.Configuration);
+        builder.Services.AddWeComCallbacks(builder.Configuration);
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.MapCallbacks();
+        app.MapGroup("/gnapi/open").RequireTenant().MapConversations();
+        await app.StartAsync();
+        var host = new CallbackTestHost(app, databaseFile, publisher);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        host.Http = new HttpClient { BaseAddress = new Uri(address) };
+        return host;
+    }
+
+    /// <summary>A tenant with an API key and a client carrying it.</summary>
+    public async Task<HttpClient> TenantClientAsync(string tenant)
+    {
+        await Grains.GetGrain<ITenantGrain>(tenant).CreateAsync(tenant);
+        var key = await Grains.GetGrain<ITenantGrain>(tenant).IssueApiKeyAsync(null);
+        var client = new HttpClient { BaseAddress = Http.BaseAddress };
+        client.DefaultRequestHeaders.Add(TenantAuthenticator.HeaderName, key);
+        return client;
+    }
+
+    /// <summary>A container of <paramref name="tenant"/> on <paramref name="hostKey"/>, as container/create leaves it.</summary>
+    public async Task CreateContainerAsync(string tenant, string hostname, string hostKey = HostKey)
+    {
+        await Grains.GetGrain<ITenantGrain>(tenant).CreateAsync(tenant);
+        await Grains.GetGrain<IContainerGrain>(hostname).InitializeAsync(new TenantId(tenant), "apps-1", hostKey, "/qr.png", "1.0", 1, "2024-01-01 00:00:00");
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string json, string hostKey = HostKey, string? token = Token, bool bearer = false)
+    {
+        var url = bearer || token is null ? $"/callbacks/{hostKey}" : $"/callbacks/{hostKey}?token={Uri.EscapeDataString(token)}";
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (bearer && token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return Http.SendAsync(request);
+    }
+
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var value = await probe();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(25);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        try
+        {
+            await _app.StopAsync();
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
