@@ -1,5 +1,6 @@
 using OrleansWeCom;
 using System.Data.Common;
+using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -68,7 +69,24 @@ builder.UseOrleans(silo =>
         o.ClusterId = config["Orleans:ClusterId"] ?? "orleans-wecom";
         o.ServiceId = config["Orleans:ServiceId"] ?? "orleans-wecom";
     });
-    silo.UseWeComClustering(storage, config.GetValue("Orleans:SiloPort", 11111), config.GetValue("Orleans:GatewayPort", 30000));
+    var siloPort = config.GetValue("Orleans:SiloPort", 11111);
+    var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
+    silo.UseWeComClustering(storage, siloPort, gatewayPort);
+    if (storage.Provider == StorageProvider.PostgreSql)
+    {
+        // In a cluster each silo listens on all interfaces and advertises the address peers reach it by (the pod IP).
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.AdvertisedIPAddress = IPAddress.TryParse(config["Orleans:AdvertisedIPAddress"] ?? config["POD_IP"], out var ip) ? ip : IPAddress.Loopback;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
+        });
+    }
+
+    if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
+        silo.Configure<SiloOptions>(o => o.SiloName = siloName);
     silo.UseWeComStorage(storage);
     silo.AddMemoryStreams("wecom");
 });
