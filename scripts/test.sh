@@ -44,5 +44,16 @@ for trx in "$results"/*.trx; do
 done
 rm -rf "$results"
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
+
+# The Helm chart and the plain manifests: lint, render, and check k8s/ matches the chart.
+helm_summary=$(./scripts/helm-lint.sh 2>&1 | tee /dev/stderr | grep -E '^helm: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+if [ -n "$helm_summary" ]; then
+  hp=$(echo "$helm_summary" | sed -E 's/^helm: ([0-9]+) passed.*/\1/')
+  hf=$(echo "$helm_summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
+  passed=$((passed + hp)); failed=$((failed + hf))
+  [ "$hf" -eq 0 ] || status=1
+else
+  echo "helm-lint did not run to the end"; failed=$((failed + 1)); status=1
+fi
 echo "$passed passed, $failed failed"
 exit $status
