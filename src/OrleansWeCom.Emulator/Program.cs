@@ -22,7 +22,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     stop.Cancel();
 };
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    // Stop gracefully: dispose the host (Kestrel, callback queues, temp files) before the process ends.
+    context.Cancel = true;
+    stop.Cancel();
+});
 
 await using var host = await EmulatorHost.StartAsync(options, url, stop.Token);
 Console.WriteLine($"WeCom container-host emulator listening on {host.BaseAddress} (apikey {(string.IsNullOrEmpty(options.ApiKey) ? "not required" : "required")})");
