@@ -25,6 +25,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private readonly object _gate = new();
     private Task? _schema;
     private Task? _writer;
+    private int _disposed;
 
     public SqlEventLog(IOptions<EventLogOptions> options, TimeProvider time, ILogger<SqlEventLog> logger)
     {
@@ -50,7 +51,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     public async Task<bool> AppendAsync(TenantEvent tenantEvent, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantEvent.MsgId);
-        return await EnqueueAsync(new Write(tenantEvent, null), cancellationToken);
+        return await EnqueueAsync(new Write(tenantEvent, null), cancellationToken).ConfigureAwait(false);
     }
 
     public Task MarkDeliveredAsync(TenantId tenant, IReadOnlyCollection<long> tenantSeqs, CancellationToken cancellationToken = default)
@@ -87,8 +88,9 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private async Task<bool> EnqueueAsync(Write write, CancellationToken cancellationToken)
     {
         EnsureWriter();
-        await _queue.Writer.WriteAsync(write, cancellationToken);
-        return await write.Done.Task.WaitAsync(cancellationToken);
+        // Library code: the callers' own awaits bring them back to their grain; ours need no context.
+        await _queue.Writer.WriteAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private void EnsureWriter()
@@ -430,6 +432,8 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as IEventLog, so the container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _queue.Writer.TryComplete();
         if (_writer is { } writer)
         {

@@ -13,7 +13,7 @@ public sealed partial class TenantEventPublisher(IEventLog log, IGrainFactory gr
 
     public async Task PublishAsync(TenantEvent tenantEvent)
     {
-        if (!await log.AppendAsync(tenantEvent)) return; // a repeat: stored and delivered once already
+        if (!await log.AppendAsync(tenantEvent).ConfigureAwait(false)) return; // a repeat: stored and delivered once already
         Wake(tenantEvent.Tenant);
     }
 
