@@ -18,7 +18,7 @@ public sealed class MqttOptions
 
     /// <summary>
     /// SendMessage publishes of one client waiting for their turn; past that a publish is answered with
-    /// <see cref="ErrorCodes.QueueFull"/> at once. Also bounds the broker's outgoing queue per client.
+    /// <see cref="ErrorCodes.QueueFull"/> at once.
     /// </summary>
     public int MaxPendingMessagesPerClient { get; set; } = 100;
 

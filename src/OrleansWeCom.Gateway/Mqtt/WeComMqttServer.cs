@@ -42,6 +42,7 @@ public sealed class WeComMqttServer(
     private readonly Hashtable _replyItems = new();
     private readonly CancellationTokenSource _stopping = new();
     private MqttServer? _server;
+    private int _disposed;
 
     public bool IsRunning => _server?.IsStarted == true;
 
@@ -57,7 +58,8 @@ public sealed class WeComMqttServer(
         var serverOptions = factory.CreateServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointPort(_options.Port)
-            .WithMaxPendingMessagesPerClient(_options.MaxPendingMessagesPerClient)
+            // Replies waiting to go out: at most one per pending send, plus those a slow reader has not taken yet.
+            .WithMaxPendingMessagesPerClient(Math.Max(1000, 2 * _options.MaxPendingMessagesPerClient))
             .Build();
         // Listen on the configured address only; MQTTnet would otherwise add the IPv6 wildcard.
         var address = IPAddress.Parse(_options.Address);
@@ -98,6 +100,7 @@ public sealed class WeComMqttServer(
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stopping.CancelAsync();
         _server?.Dispose();
         _stopping.Dispose();

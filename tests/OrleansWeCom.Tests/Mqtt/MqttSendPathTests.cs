@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using OrleansWeCom.Gateway;
+using OrleansWeCom.Gateway.Mqtt;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Grains.Sending;
+using OrleansWeCom.Host.Storage;
+using MQTTnet;
+
+namespace OrleansWeCom.Tests.Mqtt;
+
+/// <summary>
+/// The broker wired as the host wires it (<c>AddWeComGateway</c> + <c>AddWeComMqtt</c>) over a silo with the real
+/// account grain and outbox on SQLite: API keys from the tenant grains, sends through <c>SendService</c>.
+/// </summary>
+public sealed class MqttSendPathTests : IAsyncLifetime
+{
+    private const string WxIdA = "1688850407900545";
+    private readonly string _database = Path.Combine(Path.GetTempPath(), $"wecom-mqtt-{Guid.NewGuid():N}.db");
+    private readonly int _mqttPort = MqttTestClient.FreePort();
+    private IHost _host = null!;
+    private string _keyA = "";
+    private string _keyB = "";
+
+    private IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public async Task InitializeAsync()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Mqtt:Port"] = _mqttPort.ToString() });
+        var connection = $"Data Source={_database}";
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "mqtt");
+            silo.UseLocalhostClustering(FreePort(), FreePort());
+            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = connection });
+        });
+        var services = builder.Services;
+        services.AddOptions<SendingOptions>();
+        services.AddOptions<OutboxStoreOptions>().Configure(o => (o.Factory, o.ConnectionString) = (SqliteFactory.Instance, connection));
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
+        services.AddSingleton<IContainerHostSender, NeverEchoingHost>();
+        services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();
+        services.AddWeComGateway(builder.Configuration);
+        services.AddWeComMqtt(builder.Configuration);
+        _host = builder.Build();
+        await _host.StartAsync();
+
+        _keyA = await TenantKeyAsync("tenant-a");
+        _keyB = await TenantKeyAsync("tenant-b");
+        var now = DateTimeOffset.UtcNow;
+        await Grains.GetGrain<IAccountGrain>(WxIdA).BindAsync(new ContainerView(new HostName("apps-a"), "host-a", new TenantId("tenant-a"), "u-a",
+            ContainerStatus.Online, LoginStep.None, new AccountProfile(new WxId(WxIdA), new CorpId("1970325134026788")), false, null, null, now, now, "1.0", 1));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        SqliteConnection.ClearAllPools();
+        File.Delete(_database);
+    }
+
+    [Fact]
+    public async Task A_repeated_id_gets_the_same_msgId_and_one_outbox_row()
+    {
+        await using var client = await MqttTestClient.ConnectAsync(_mqttPort, _keyA);
+
+        var first = await client.SendAsync(MqttTestClient.Text("seed-1234567"));
+        var again = await client.SendAsync(MqttTestClient.Text("seed-1234567", content: "sent twice?"));
+        var other = await client.SendAsync(MqttTestClient.Text("seed-7654321"));
+
+        var msgId = first["msgId"]!.GetValue<string>();
+        Assert.Equal(msgId, again["msgId"]!.GetValue<string>());
+        Assert.NotEqual(msgId, other["msgId"]!.GetValue<string>());
+        Assert.Equal(1L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'seed-1234567'"));
+        var row = await _host.Services.GetRequiredService<IOutboxQueries>().FindAsync(msgId);
+        Assert.Equal(new TenantId("tenant-a"), row!.Value.Tenant);
+        Assert.Equal(SendKind.Text, row.Value.Status.Kind);
+    }
+
+    [Fact]
+    public async Task The_PUBACK_of_a_QoS_1_send_comes_after_its_outbox_row_is_written()
+    {
+        await using var client = await MqttTestClient.ConnectAsync(_mqttPort, _keyA);
+
+        var ack = await client.PublishAsync(MqttTestClient.Text("acked-1"));
+
+        Assert.Equal(MqttClientPublishReasonCode.Success, ack.ReasonCode);
+        Assert.Equal(1L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'acked-1'"));
+        Assert.NotNull((await client.NextReplyAsync())["msgId"]);
+    }
+
+    [Fact]
+    public async Task Another_tenant_s_key_cannot_send_for_the_account_and_a_wrong_key_cannot_connect()
+    {
+        await using var b = await MqttTestClient.ConnectAsync(_mqttPort, _keyB);
+
+        var reply = await b.SendAsync(MqttTestClient.Text("b-for-a"));
+
+        Assert.Equal(ErrorCodes.NotFound, reply["code"]!.GetValue<int>());
+        Assert.Contains("not found", reply["msg"]!.GetValue<string>());
+        Assert.Equal(0L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'b-for-a'"));
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttTestClient.RefusedConnectAsync(_mqttPort, _keyA + "x"));
+    }
+
+    private async Task<string> TenantKeyAsync(string tenant)
+    {
+        await Grains.GetGrain<ITenantGrain>(tenant).CreateAsync(tenant);
+        return await Grains.GetGrain<ITenantGrain>(tenant).IssueApiKeyAsync(null);
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_database}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A host that takes every send and never echoes: rows stay in the outbox for the test to see.</summary>
+    private sealed class NeverEchoingHost : IContainerHostSender
+    {
+        public ConcurrentQueue<string> Bodies { get; } = new();
+
+        public Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
+        {
+            Bodies.Enqueue(bodyJson);
+            return Task.FromResult(Guid.NewGuid().ToString());
+        }
+    }
+
+    private sealed class DiscardingPublisher : ITenantEventPublisher
+    {
+        public Task PublishAsync(TenantEvent tenantEvent) => Task.CompletedTask;
+    }
+}
