@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Tests.Storage;
+
+namespace OrleansWeCom.Tests.Webhooks;
+
+/// <summary>The event log on PostgreSQL (the clustered mode): two silos' stores writing at once keep sequences gap-free.</summary>
+public sealed class PostgreSqlEventLogTests : IAsyncLifetime
+{
+    private readonly PostgreSqlTestDatabase _database = new();
+
+    public Task InitializeAsync() => _database.InitializeAsync();
+
+    public Task DisposeAsync() => _database.DisposeAsync();
+
+    [Fact]
+    public async Task Two_writers_on_one_database_assign_gap_free_sequences_and_store_each_msgId_once()
+    {
+        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = 200 });
+        await using var siloA = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await using var siloB = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await Task.WhenAll(siloA.EnsureSchemaAsync(), siloB.EnsureSchemaAsync());
+
+        var events = Enumerable.Range(0, 2_000)
+            .Select(i => SampleEvents.Text("t-pg", (1688854355260000L + i % 7).ToString(), "S:1_2", $"m{i}"))
+            .ToList();
+        // Every event is offered by both silos: each must be stored exactly once.
+        var results = await Task.Run(() => Task.WhenAll(events.SelectMany(e => new[] { siloA.AppendAsync(e), siloB.AppendAsync(e) })));
+        Assert.Equal(events.Count, results.Count(stored => stored));
+
+        var tenant = new TenantId("t-pg");
+        Assert.Equal(events.Count, await siloA.GetTenantHeadAsync(tenant));
+        var total = 0;
+        for (var a = 0; a < 7; a++)
+        {
+            var rows = await siloB.ReadAccountAsync(tenant, (1688854355260000L + a).ToString(), 0, 1_000);
+            Assert.Equal(Enumerable.Range(1, rows.Count).Select(i => (long)i), rows.Select(r => r.Seq));
+            total += rows.Count;
+        }
+
+        Assert.Equal(events.Count, total);
+        var pending = await siloA.ReadPendingAsync(tenant, 0, 5_000);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), pending.Select(p => p.Entry.TenantSeq));
+
+        await siloA.MarkDeliveredAsync(tenant, [1, 2, 3]);
+        await siloA.MarkDeadAsync(tenant, 4, 3, "HTTP 500", DateTimeOffset.UtcNow);
+        Assert.Equal(5, (await siloB.ReadPendingAsync(tenant, 0, 1)).Single().Entry.TenantSeq);
+        Assert.Equal(events[3].MsgId, (await siloB.ReadDeadAsync(tenant, 0, 10)).Single().Entry.Event.MsgId);
+        Assert.Equal(1, await siloB.RequeueDeadAsync(tenant, null, DateTimeOffset.UtcNow));
+        Assert.Equal(4, (await siloA.ReadReplaysAsync(tenant, 10)).Single().Entry.TenantSeq);
+        Assert.Equal(events.Count, await siloA.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+}
