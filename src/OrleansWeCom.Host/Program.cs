@@ -9,6 +9,10 @@ using OrleansWeCom.ContainerHost;
 using OrleansWeCom.Emulator;
 using OrleansWeCom.Gateway;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Gateway.Callbacks;
+using OrleansWeCom.Gateway.Mqtt;
+using OrleansWeCom.Gateway.Webhooks;
+using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Grains.Lifecycle;
 using OrleansWeCom.Grains.Sending;
@@ -32,6 +36,17 @@ StorageOptionsValidator.ThrowIfInvalid(storage);
 var connectionString = StorageConnection.ConnectionString(storage);
 DbProviderFactory dbFactory = storage.Provider == StorageProvider.PostgreSql ? NpgsqlFactory.Instance : SqliteFactory.Instance;
 if (storage.Provider == StorageProvider.Sqlite && SqliteDirectory(connectionString) is { } dataDir) Directory.CreateDirectory(dataDir);
+
+// The inbox, outbox and event log live in the same database as grain state.
+var providerName = storage.Provider == StorageProvider.PostgreSql ? "PostgreSql" : "Sqlite";
+foreach (var section in new[] { "Callbacks", "Events" })
+{
+    config[$"{section}:Provider"] ??= providerName;
+    config[$"{section}:ConnectionString"] ??= connectionString;
+}
+
+// Tenants' webhooks may point at this machine on the embedded run.
+if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
 
 // The container-host emulator stands in for WeCom unless told otherwise; it then becomes the cluster's one host.
 var emulatorEnabled = config.GetValue("Emulator:Enabled", true);
@@ -88,11 +103,14 @@ builder.UseOrleans(silo =>
     if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
         silo.Configure<SiloOptions>(o => o.SiloName = siloName);
     silo.UseWeComStorage(storage);
-    silo.AddMemoryStreams("wecom");
+    silo.AddWeComStreams();
 });
 
 var services = builder.Services;
 services.AddWeComGateway(config);
+services.AddWeComCallbacks(config);
+services.AddWeComEvents(config);
+if (config.GetValue("Mqtt:Enabled", true)) services.AddWeComMqtt(config);
 services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
 services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
 services.AddOptions<OutboxStoreOptions>().Configure(o =>
@@ -106,7 +124,6 @@ services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
 services.AddSingleton<ContainerHostAdapter>();
 services.AddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
 services.AddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());
-services.AddSingleton<ITenantEventPublisher, LoggingTenantEventPublisher>();
 services.AddSingleton<IReadinessProbe>(sp => ActivatorUtilities.CreateInstance<Readiness>(sp, dbFactory, connectionString));
 if (emulatorEnabled)
     services.AddHostedService(sp => ActivatorUtilities.CreateInstance<EmbeddedEmulator>(sp, emulatorOptions, emulatorUrl, callbackToken));
@@ -114,7 +131,10 @@ if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
     services.AddHostedService<DemoTenant>();
 
 var app = builder.Build();
-app.MapWeComGateway();
+var open = app.MapWeComGateway();
+open.MapConversations();
+open.MapWebhooks();
+app.MapCallbacks();
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansWeCom");
 app.Lifetime.ApplicationStarted.Register(() =>
