@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using OrleansWeCom.ContainerHost;
 using OrleansWeCom.Emulator;
 using OrleansWeCom.Gateway;
@@ -121,6 +122,7 @@ services.AddOptions<OutboxStoreOptions>().Configure(o =>
 services.AddSingleton<OutboxStore>();
 services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
 services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
+services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OutboxRecovery>();
 services.AddSingleton<ContainerHostAdapter>();
 services.AddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
 services.AddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());

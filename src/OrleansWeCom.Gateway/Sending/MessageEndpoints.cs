@@ -95,8 +95,12 @@ public sealed class HttpFileSizeProbe(IHttpClientFactory clients) : IFileSizePro
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            using var response = await clients.CreateClient("file-size").SendAsync(new HttpRequestMessage(HttpMethod.Head, uri), timeout.Token);
-            return response.IsSuccessStatusCode ? response.Content.Headers.ContentLength : null;
+            var client = clients.CreateClient("file-size");
+            using (var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, uri), timeout.Token))
+                if (head.IsSuccessStatusCode) return head.Content.Headers.ContentLength;
+            // Some servers answer GET only: read the headers and drop the body.
+            using var get = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, uri), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            return get.IsSuccessStatusCode ? get.Content.Headers.ContentLength : null;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {

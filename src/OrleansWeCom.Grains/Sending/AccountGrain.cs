@@ -24,7 +24,7 @@ public sealed partial class AccountGrain(
     ITenantEventPublisher events,
     IOptions<SendingOptions> options,
     TimeProvider time,
-    ILogger<AccountGrain> logger) : Grain, IAccountGrain
+    ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {
     private readonly SendingOptions _options = options.Value;
     private readonly LinkedList<OutboxRow> _queue = new();
@@ -36,6 +36,9 @@ public sealed partial class AccountGrain(
     private BudgetLease? _lease;
     private long _leaseSequence = DateTimeOffset.UtcNow.UtcTicks;
     private int _consecutiveHostFailures;
+    private bool _reminderSet;
+    private bool _pumping;
+    private const string OutboxReminder = "outbox";
 
     private string WxId => this.GetPrimaryKeyString();
     private ContainerView? Container => state.State.Container;
@@ -45,10 +48,13 @@ public sealed partial class AccountGrain(
         var (open, lastAttempt, keys) = await outbox.LoadAccountAsync(WxId, time.GetUtcNow() - _options.IdempotencyRetention, cancellationToken);
         _lastSendAt = lastAttempt;
         _idempotency = keys;
+        _reminderSet = open.Any(r => r.State == SendState.Queued);
         foreach (var row in open)
         {
             _open[row.MsgId] = row;
             if (row.HostMsgId is { } host) _byHostMsgId[host] = row.MsgId;
+            if (row.State == SendState.Sending && row.HostMsgId is null)
+                _open[row.MsgId] = row with { ErrorMessage = "outcome unknown: the silo stopped while the host was being called; not sent again to avoid a duplicate" };
             // A row handed to the host but never echoed stays open for its echo; a queued one waits its turn.
             if (row.State == SendState.Queued) _queue.AddLast(row);
         }
@@ -155,6 +161,24 @@ public sealed partial class AccountGrain(
         if (_queue.Count == 1) Schedule(TimeSpan.Zero);
     }
 
+    /// <summary>A backlog keeps a reminder, so that a silo lost with it brings the account back elsewhere.</summary>
+    private async Task KeepReminderAsync()
+    {
+        var want = _queue.Count > 0;
+        if (want == _reminderSet) return;
+        if (want)
+            await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        else if (await this.GetReminder(OutboxReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
+        _reminderSet = want;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (_queue.Count > 0) Schedule(TimeSpan.Zero);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Arms the pump to run after <paramref name="due"/> (or sooner if it is already armed sooner).</summary>
     private void Schedule(TimeSpan due)
     {
@@ -173,15 +197,23 @@ public sealed partial class AccountGrain(
 
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
+        // One send at a time: a timer re-armed while its callback awaits may tick again before the callback ends.
+        if (_pumping) return;
+        _pumping = true;
         try
         {
             await PumpOnceAsync(cancellationToken);
+            await KeepReminderAsync();
         }
         catch (Exception e)
         {
             // Storage or budget trouble: keep the queue and try again shortly.
             LogSendFailed(logger, WxId, "pump", e.Message);
             Schedule(TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            _pumping = false;
         }
     }
 
@@ -212,11 +244,20 @@ public sealed partial class AccountGrain(
         }
 
         _queue.RemoveFirst();
+        // The attempt is recorded before the host is called: after a crash, a row left in Sending without the host's
+        // msgId most likely reached the host, and is not sent again (a duplicate is what WeCom and customers punish).
+        row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null, HostMsgId = null };
+        _open[row.MsgId] = row;
+        await outbox.SaveAsync(row);
+        now = time.GetUtcNow();
         _lastSendAt = now;
-        row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null };
+        row = row with { LastAttemptAt = now };
         try
         {
             var hostMsgId = await sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, cancellationToken);
+            // The host saw the request somewhere between the call and its answer; counting the gap from the answer
+            // keeps sends apart at the host even when the request or the host itself was slow.
+            _lastSendAt = time.GetUtcNow();
             row = row with { HostMsgId = hostMsgId, ErrorCode = null, ErrorMessage = null };
             _byHostMsgId[hostMsgId] = row.MsgId;
             _consecutiveHostFailures = 0;
@@ -228,6 +269,7 @@ public sealed partial class AccountGrain(
         }
         catch (Exception e)
         {
+            _lastSendAt = time.GetUtcNow();
             _consecutiveHostFailures++;
             var final = row.Attempts >= _options.MaxAttempts;
             row = row with
@@ -246,7 +288,8 @@ public sealed partial class AccountGrain(
         else _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
         await DetectZombieAsync();
-        Schedule(_queue.Count > 0 ? gap : Timeout.InfiniteTimeSpan);
+        // The next send is due a full gap after this one began, not after its bookkeeping ended.
+        Schedule(_queue.Count > 0 ? _lastSendAt.Value + gap - time.GetUtcNow() : Timeout.InfiniteTimeSpan);
     }
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)

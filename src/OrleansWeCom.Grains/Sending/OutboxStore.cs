@@ -115,6 +115,18 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         return (open, last, keys);
     }
 
+    /// <summary>Accounts with sends still waiting: woken at silo start so a crash does not leave them asleep.</summary>
+    public async Task<List<string>> AccountsWithBacklogAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, "SELECT DISTINCT wx_id FROM wecom_outbox WHERE state = 0");
+        var accounts = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) accounts.Add(reader.GetString(0));
+        return accounts;
+    }
+
     public async Task<OutboxRow?> FindRowAsync(string msgId, CancellationToken cancellationToken = default)
     {
         await EnsureSchemaAsync(cancellationToken);
@@ -251,6 +263,15 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         var connection = factory.CreateConnection()!;
         connection.ConnectionString = options.Value.ConnectionString;
         await connection.OpenAsync(cancellationToken);
+        if (connection.GetType().Name == "SqliteConnection")
+        {
+            // WAL with synchronous=NORMAL survives a process crash (what a silo crash is); it skips an fsync per
+            // commit, which otherwise sits on every send's path.
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=NORMAL";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         return connection;
     }
 

@@ -6,8 +6,8 @@ public sealed class SendingOptions
     /// <summary>The least gap between two sends of one account (the seed: 500 ms).</summary>
     public TimeSpan AccountSendInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Added to the interval so that network jitter never lets two sends arrive closer than it.</summary>
-    public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(8);
+    /// <summary>Added to the interval, counted from the host's answer to the previous send, against clock jitter.</summary>
+    public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Sends one corp may make across all its accounts in any rolling <see cref="CorpWindow"/> (the seed: 50,000).</summary>
     public int CorpSendsPerWindow { get; set; } = 50_000;

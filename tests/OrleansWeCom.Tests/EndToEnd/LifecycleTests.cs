@@ -5,6 +5,7 @@ using System.Text.Json;
 namespace OrleansWeCom.Tests.EndToEnd;
 
 /// <summary>The seed's login flows, walked through the tenant API against the emulator; each checks what the tenant sees and what was persisted.</summary>
+[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class LifecycleTests : IAsyncLifetime
 {
     private Product _product = null!;
@@ -109,6 +110,7 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 }
 
+[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class QrExpiryTests
 {
     [Fact]
@@ -127,6 +129,7 @@ public sealed class QrExpiryTests
     }
 }
 
+[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class LifecycleCrashTests
 {
     [Fact]

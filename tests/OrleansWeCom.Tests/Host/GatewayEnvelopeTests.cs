@@ -14,6 +14,7 @@ public sealed class RunningHost : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
+[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class GatewayEnvelopeTests(RunningHost running) : IClassFixture<RunningHost>
 {
     private HostProcess Host => running.Host;

@@ -3,6 +3,7 @@ using OrleansWeCom.Tests.Infrastructure;
 
 namespace OrleansWeCom.Tests.Host;
 
+[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class HostRestartTests
 {
     [Fact]

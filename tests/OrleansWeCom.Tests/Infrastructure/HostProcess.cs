@@ -7,6 +7,13 @@ using System.Text.Json;
 
 namespace OrleansWeCom.Tests.Infrastructure;
 
+/// <summary>Tests that run real host processes take turns: two cores do not carry several silos at once.</summary>
+[CollectionDefinition(Name)]
+public sealed class HostProcessCollection
+{
+    public const string Name = "host processes";
+}
+
 /// <summary>
 /// The real OrleansWeCom host as a separate process (the same executable `dotnet run` starts), on free loopback
 /// ports and its own data directory. <see cref="KillAsync"/> is a crash (SIGKILL), not a shutdown.
@@ -35,6 +42,7 @@ public sealed class HostProcess : IAsyncDisposable
             ["Orleans:SiloPort"] = FreePort().ToString(),
             ["Orleans:GatewayPort"] = FreePort().ToString(),
             ["Orleans:ShutdownTimeout"] = "00:00:05",
+            ["Mqtt:Port"] = FreePort().ToString(),
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) _settings[k] = v;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ApiPort}"), Timeout = TimeSpan.FromSeconds(30) };
