@@ -105,6 +105,8 @@ builder.UseOrleans(silo =>
         silo.Configure<SiloOptions>(o => o.SiloName = siloName);
     silo.UseWeComStorage(storage);
     silo.AddWeComStreams();
+    silo.Services.AddSingleton<GrainCallCounter>();
+    silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
 });
 
 var services = builder.Services;
@@ -137,6 +139,19 @@ var open = app.MapWeComGateway();
 open.MapConversations();
 open.MapWebhooks();
 app.MapCallbacks();
+// Operator stats: grain calls handled here, activations by grain type, process memory.
+app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains) =>
+{
+    var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+    GC.Collect();
+    return Envelope.Ok(new
+    {
+        grainCalls = calls.Calls,
+        activations = stats.GroupBy(s => s.GrainType).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount)),
+        managedBytes = GC.GetTotalMemory(forceFullCollection: true),
+        workingSetBytes = Environment.WorkingSet,
+    });
+});
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansWeCom");
 app.Lifetime.ApplicationStarted.Register(() =>

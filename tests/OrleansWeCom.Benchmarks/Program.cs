@@ -7,6 +7,9 @@ var rest = args.Skip(1).ToArray();
 return mode switch
 {
     "emulator" => await EmulatorBenchmark.RunAsync(rest),
+    "login" => await HostBenchmark.RunLoginAsync(rest),
+    "send" => await HostBenchmark.RunSendAsync(rest),
+    "ingest" => await IngestBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using OrleansWeCom.Emulator;
+
+namespace OrleansWeCom.Benchmarks;
+
+/// <summary>
+/// The product as deployed on one machine: the host executable as its own process (Release build, SQLite), an
+/// emulator in this process as the container host. `login` brings N accounts online; `send` then drives a backlog
+/// through them and checks WeCom's limits at the emulator.
+/// </summary>
+public static class HostBenchmark
+{
+    private const string ApiKey = "bench-demo-key-0123456789";
+    private const string AdminKey = "bench-admin-key-0123456789";
+
+    public static async Task<int> RunLoginAsync(string[] args)
+    {
+        var n = Arg(args, "--accounts", 2000);
+        await using var run = await Run.StartAsync(n, corps: Math.Max(1, n / 100), budget: 50_000, window: TimeSpan.FromHours(1));
+        var before = await run.StatsAsync();
+        var watch = Stopwatch.StartNew();
+        await run.LoginAllAsync(n, concurrency: Arg(args, "--concurrency", 32));
+        var elapsed = watch.Elapsed;
+        var after = await run.StatsAsync();
+        var calls = after.GetProperty("grainCalls").GetInt64() - before.GetProperty("grainCalls").GetInt64();
+        var accountGrains = after.GetProperty("activations").EnumerateObject().Where(p => p.Name.Contains("AccountGrain")).Sum(p => p.Value.GetInt32());
+        var managed = after.GetProperty("managedBytes").GetInt64() - before.GetProperty("managedBytes").GetInt64();
+        Console.WriteLine($"login: {n} accounts online in {elapsed.TotalSeconds:F1} s ({n / elapsed.TotalSeconds:F0} accounts/s), concurrency {Arg(args, "--concurrency", 32)}");
+        Console.WriteLine($"  active account grains: {accountGrains}; managed heap growth {managed / 1024.0 / 1024:F1} MiB = {managed / Math.Max(1, n) / 1024.0:F1} KiB per logged-in account (account + container grains, caches)");
+        Console.WriteLine($"  grain calls: {calls} in {elapsed.TotalSeconds:F1} s = {calls / elapsed.TotalSeconds:F0} calls/s ({(double)calls / n:F1} per login)");
+        Console.WriteLine($"  conditions: host process (Release, SQLite WAL), emulator in the benchmark process, {Environment.ProcessorCount} cores");
+        return 0;
+    }
+
+    public static async Task<int> RunSendAsync(string[] args)
+    {
+        var n = Arg(args, "--accounts", 1000);
+        var m = Arg(args, "--corps", 10);
+        var backlog = Arg(args, "--backlog", 20);
+        var budget = Arg(args, "--budget", 50_000);
+        var window = TimeSpan.FromSeconds(Arg(args, "--window-seconds", 3600));
+        var duration = TimeSpan.FromSeconds(Arg(args, "--seconds", 8));
+        await using var run = await Run.StartAsync(n, m, budget, window);
+        var accounts = await run.LoginAllAsync(n, 32);
+
+        // Fill every outbox, then measure a steady window while all accounts have a backlog.
+        var fill = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (a, ct) =>
+        {
+            for (var i = 0; i < backlog; i++) await run.SendAsync(a, $"b{i}");
+        });
+        Console.WriteLine($"send: enqueued {n * backlog} messages for {n} accounts in {fill.Elapsed.TotalSeconds:F1} s");
+        var start = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
+        var end = start + duration;
+        await Task.Delay(end - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2));
+
+        var sent = new List<(string Corp, string WxId, DateTimeOffset At, int Error)>();
+        foreach (var a in accounts)
+            foreach (var s in await run.SentAsync(a.HostName))
+                sent.Add((a.Corp, a.WxId, DateTimeOffset.Parse(s.GetProperty("receivedAt").GetString()!), s.GetProperty("errorCode").GetInt32()));
+        var inWindow = sent.Where(s => s.At >= start && s.At < end && s.Error == 0).ToList();
+        var rate = inWindow.Count / duration.TotalSeconds;
+        var perCorpBudgetRate = budget / window.TotalSeconds;
+        var limit = Math.Min(2.0 * n, m * perCorpBudgetRate);
+        var gaps = sent.Where(s => s.Error == 0).GroupBy(s => s.WxId)
+            .SelectMany(g => g.OrderBy(s => s.At).Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : [])
+            .Order().ToList();
+        var overshoot = sent.Where(s => s.Error == 0).GroupBy(s => s.Corp)
+            .Max(g => g.OrderBy(s => s.At).Select(s => s.At).ToList() is var t ? MaxInWindow(t, window) : 0) - budget;
+        Console.WriteLine($"  sends/s achieved {rate:F0} over {duration.TotalSeconds:F0} s; limit {limit:F0} (min of 2·N = {2 * n} and the budgets {m}×{budget}/{window.TotalSeconds:F0}s); ratio {rate / limit:F3}");
+        Console.WriteLine($"  interval per account: min {gaps.FirstOrDefault():F1} ms, mean {gaps.DefaultIfEmpty().Average():F1} ms, p99 {Percentile(gaps, 0.99):F1} ms ({gaps.Count} gaps)");
+        Console.WriteLine($"  frequency errors (-1000999): {sent.Count(s => s.Error == -1000999)}; budget overshoot (worst rolling window minus budget, ≤0 is none): {overshoot}");
+        Console.WriteLine($"  conditions: {n} accounts in {m} corps, backlog {backlog} each, host process (Release, SQLite WAL), emulator in the benchmark process, {Environment.ProcessorCount} cores");
+        return 0;
+    }
+
+    private static int MaxInWindow(List<DateTimeOffset> times, TimeSpan window)
+    {
+        var best = 0;
+        for (int i = 0, j = 0; i < times.Count; i++)
+        {
+            while (times[i] - times[j] >= window) j++;
+            best = Math.Max(best, i - j + 1);
+        }
+
+        return best;
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    internal sealed record Account(string HostName, string WxId, string Corp, string To);
+
+    private sealed class Run : IAsyncDisposable
+    {
+        private readonly EmulatorHost _emulator;
+        private readonly Process _host;
+        private readonly HttpClient _api;
+        private readonly HttpClient _world;
+
+        private Run(EmulatorHost emulator, Process host, HttpClient api)
+        {
+            _emulator = emulator;
+            _host = host;
+            _api = api;
+            _world = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        }
+
+        public static async Task<Run> StartAsync(int accounts, int corps, int budget, TimeSpan window)
+        {
+            var options = new EmulatorOptions();
+            options.Capacity = accounts * 2;
+            options.World.Corps = corps;
+            options.World.AccountsPerCorp = (accounts + corps - 1) / corps;
+            options.World.ContactsPerAccount = 2;
+            options.World.CustomersPerCorp = 20;
+            options.Limits.CorpSendsPerWindow = budget;
+            options.Limits.CorpWindow = window;
+            var emulator = await EmulatorHost.StartAsync(options, "http://127.0.0.1:0");
+            var port = FreePort();
+            var data = Path.Combine(Path.GetTempPath(), "wecom-bench-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(data);
+            var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = data };
+            info.ArgumentList.Add(HostDll());
+            foreach (var arg in new[]
+            {
+                "--urls", $"http://127.0.0.1:{port}", "--Emulator:Enabled=false", "--ContainerHosts:Hosts:0:Name=emu",
+                $"--ContainerHosts:Hosts:0:BaseUrl={emulator.BaseAddress.ToString().TrimEnd('/')}", "--ContainerHosts:Hosts:0:ApiKey=x",
+                $"--ContainerHosts:Hosts:0:Capacity={accounts * 2}", "--Callbacks:HostTokens:emu=bench", "--Mqtt:Enabled=false",
+                $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning",
+                $"--WeCom:Limits:CorpSendsPerWindow={budget}", $"--WeCom:Limits:CorpWindow={window}",
+            }) info.ArgumentList.Add(arg);
+            info.Environment["WECOM_DEMO_APIKEY"] = ApiKey;
+            info.Environment["WECOM_ADMIN_KEY"] = AdminKey;
+            var host = Process.Start(info)!;
+            host.OutputDataReceived += (_, _) => { };
+            host.ErrorDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("fail")) Console.Error.WriteLine(line); };
+            host.BeginOutputReadLine();
+            host.BeginErrorReadLine();
+            var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+            api.DefaultRequestHeaders.Add("apikey", ApiKey);
+            emulator.SetCallbacks($"http://127.0.0.1:{port}/callbacks/emu?token=bench", 0);
+            for (var i = 0; i < 300; i++)
+            {
+                try
+                {
+                    if ((await api.GetAsync("/gnapi/open/inner/user/list")).IsSuccessStatusCode) break;
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(200);
+            }
+
+            return new Run(emulator, host, api);
+        }
+
+        public async Task<List<Account>> LoginAllAsync(int n, int concurrency)
+        {
+            var world = await _world.GetFromJsonAsync<JsonElement>("/emulator/world");
+            var free = world.GetProperty("corps").EnumerateArray()
+                .SelectMany(c => c.GetProperty("accounts").EnumerateArray().Select(a => (Corp: c.GetProperty("corpId").GetString()!, WxId: a.GetProperty("wxId").GetString()!,
+                    To: a.GetProperty("externalContacts")[0].GetString()!)))
+                .Take(n).ToList();
+            var result = new System.Collections.Concurrent.ConcurrentBag<Account>();
+            await Parallel.ForEachAsync(free, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (a, ct) =>
+            {
+                var created = await _api.PostAsJsonAsync("/gnapi/open/container/create", new { userId = "apps-1" }, ct);
+                var hostname = (await created.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("data").GetProperty("hostname").GetString()!;
+                (await _world.PostAsJsonAsync($"/emulator/containers/{hostname}/scan", new { requireVerify = false, wxId = a.WxId, corpId = a.Corp }, ct)).EnsureSuccessStatusCode();
+                result.Add(new Account(hostname, a.WxId, a.Corp, a.To));
+            });
+
+            // Online as the tenant sees it.
+            for (var i = 0; i < 600; i++)
+            {
+                var list = await _api.GetFromJsonAsync<JsonElement>("/gnapi/open/inner/user/wx/list");
+                if (list.GetProperty("data").GetArrayLength() >= n) break;
+                await Task.Delay(100);
+            }
+
+            return result.ToList();
+        }
+
+        public async Task SendAsync(Account a, string content)
+        {
+            var conversation = ConversationId.Single(new WxId(a.WxId), new WxId(a.To)).Value;
+            using var response = await _api.PostAsJsonAsync("/gnapi/open/msg/text", new { wxId = a.WxId, conversationId = conversation, content });
+            response.EnsureSuccessStatusCode();
+        }
+
+        public async Task<List<JsonElement>> SentAsync(string hostname) =>
+            (await _world.GetFromJsonAsync<JsonElement>($"/emulator/containers/{hostname}/sent")).EnumerateArray().ToList();
+
+        public async Task<JsonElement> StatsAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/stats");
+            request.Headers.Add("apikey", AdminKey);
+            using var response = await _api.SendAsync(request);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_host.HasExited) _host.Kill(entireProcessTree: true);
+            await _host.WaitForExitAsync();
+            _api.Dispose();
+            _world.Dispose();
+            await _emulator.DisposeAsync();
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        private static string HostDll()
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "OrleansWeCom.sln"))) dir = dir.Parent;
+            var dll = Path.Combine(dir!.FullName, "src", "OrleansWeCom.Host", "bin", "Release", "net10.0", "OrleansWeCom.Host.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException("build the host in Release first: dotnet build -c Release src/OrleansWeCom.Host", dll);
+        }
+    }
+}
