@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -24,7 +25,7 @@ namespace OrleansWeCom.Benchmarks;
 /// Callbacks per second end to end: posted over loopback, stored in the SQLite inbox before the 200, streamed to the
 /// routers and applied (conversation state written, tenant event handed over, inbox row marked processed). The same
 /// client then posts to a bare Kestrel endpoint that does nothing, for the ratio.
-/// Usage: ingest [--callbacks 50000] [--clients 64] [--containers 20] [--conversations 50] [--grain-storage sqlite|memory] [--sync FULL|NORMAL]
+/// Usage: ingest [--callbacks 50000] [--warmup 20000] [--clients 64] [--containers 20] [--conversations 50] [--grain-storage sqlite|memory] [--sync FULL|NORMAL] [--flush-ms 1000]
 /// </summary>
 public static class IngestBenchmark
 {
@@ -39,10 +40,11 @@ public static class IngestBenchmark
         var conversations = Arg(args, "--conversations", 50);
         var grainStorage = Text(args, "--grain-storage", "sqlite");
         var sync = Text(args, "--sync", "FULL");
+        var flush = TimeSpan.FromMilliseconds(Arg(args, "--flush-ms", 1000));
         var file = Path.Combine(Path.GetTempPath(), $"wecom-ingest-{Guid.NewGuid():N}.db");
 
         var publisher = new CountingPublisher();
-        await using var app = await StartSiloAsync(file, publisher, grainStorage, sync);
+        await using var app = await StartSiloAsync(file, publisher, grainStorage, sync, flush);
         await using var bare = await StartBareAsync();
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var inbox = app.Services.GetRequiredService<CallbackInbox>();
@@ -56,7 +58,7 @@ public static class IngestBenchmark
         var ingestUrl = $"{Address(app)}/callbacks/{HostKey}?token={Token}";
         var bareUrl = $"{Address(bare)}/bare/{HostKey}?token={Token}";
 
-        var warmup = Bodies(2_000, containers, conversations, seed: 1);
+        var warmup = Bodies(Arg(args, "--warmup", 20_000), containers, conversations, seed: 1);
         await PostAllAsync(http, ingestUrl, warmup, clients);
         await WaitAppliedAsync(inbox, publisher, warmup.Count, TimeSpan.FromMinutes(2));
         await PostAllAsync(http, bareUrl, warmup, clients);
@@ -75,7 +77,7 @@ public static class IngestBenchmark
         var bareRate = total / bareRun.Elapsed.TotalSeconds;
         var stats = inbox.Stats;
         Console.WriteLine($"ingest benchmark on {Environment.ProcessorCount} cores, .NET {Environment.Version}, loopback HTTP/1.1, {clients} concurrent clients, " +
-            $"{total} text_msg callbacks over {containers} containers x {conversations} conversations, inbox SQLite synchronous={sync}, grain state {grainStorage}");
+            $"{total} text_msg callbacks over {containers} containers x {conversations} conversations, inbox SQLite synchronous={sync}, grain state {grainStorage}, conversation write-behind {flush.TotalMilliseconds} ms");
         Console.WriteLine($"acknowledged (durable)  : {total / acknowledged.TotalSeconds,8:F0} callbacks/s in {acknowledged.TotalSeconds:F2} s; failed {ingest.Failed}; " +
             $"{stats.Transactions} inbox transactions so far ({(double)stats.Stored / Math.Max(1, stats.Transactions):F0} callbacks per commit on average)");
         Console.WriteLine($"end to end (applied)    : {e2eRate,8:F0} callbacks/s in {endToEnd.TotalSeconds:F2} s{(applied ? "" : " (TIMED OUT before all were applied)")}");
@@ -93,7 +95,7 @@ public static class IngestBenchmark
         return applied && ingest.Failed == 0 ? 0 : 1;
     }
 
-    private static async Task<WebApplication> StartSiloAsync(string file, CountingPublisher publisher, string grainStorage, string sync)
+    private static async Task<WebApplication> StartSiloAsync(string file, CountingPublisher publisher, string grainStorage, string sync, TimeSpan flush)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -114,13 +116,14 @@ public static class IngestBenchmark
             {
                 silo.AddMemoryGrainStorage(StorageNames.Grains);
                 silo.AddMemoryGrainStorage("PubSubStore");
+                silo.UseInMemoryReminderService();
             }
             else
             {
                 silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={file}" });
             }
 
-            silo.AddWeComStreams();
+            silo.AddWeComStreams(o => o.FlushInterval = flush);
         });
         builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         builder.Services.AddSingleton<IContainerHosts, IdleContainerHosts>();

@@ -21,6 +21,7 @@ public sealed partial class CallbackDispatcher(
     TimeProvider time,
     ILogger<CallbackDispatcher> logger) : BackgroundService
 {
+    private const int MaxRowsPerPublish = 4096;
     private readonly CallbackOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, InFlight> _inFlight = new();
     private SemaphoreSlim? _capacity;
@@ -47,7 +48,14 @@ public sealed partial class CallbackDispatcher(
         await RecoverAsync(maxRecovered, ct);
         try
         {
-            await foreach (var rows in inbox.Stored.ReadAllAsync(ct)) await DispatchAsync(rows, ct);
+            // While a publish is under way commits pile up; taking them together makes fewer, larger stream items.
+            var reader = inbox.Stored;
+            while (await reader.WaitToReadAsync(ct))
+            {
+                var rows = new List<StoredRow>();
+                while (rows.Count < MaxRowsPerPublish && reader.TryRead(out var more)) rows.AddRange(more);
+                await DispatchAsync(rows, ct);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -54,7 +54,22 @@ public sealed partial class CallbackInbox(
             throw;
         }
 
-        _writer = Task.Run(() => WriteLoopAsync(_stopping.Token));
+        // Microsoft.Data.Sqlite blocks inside its async methods (and every commit may wait for fsync): a thread of its
+        // own keeps those waits off the thread pool that Kestrel and the silo share.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writer = done.Task;
+        new Thread(() =>
+        {
+            try
+            {
+                WriteLoop(_stopping.Token);
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        }) { IsBackground = true, Name = "callback-inbox-writer" }.Start();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -80,7 +95,7 @@ public sealed partial class CallbackInbox(
         Acknowledged?.Invoke(inboxIds);
     }
 
-    private async Task WriteLoopAsync(CancellationToken ct)
+    private void WriteLoop(CancellationToken ct)
     {
         var reader = _work.Reader;
         var inserts = new List<InsertItem>(_options.BatchSize);
@@ -88,10 +103,9 @@ public sealed partial class CallbackInbox(
         DbConnection? connection = null;
         try
         {
-            while (await reader.WaitToReadAsync(CancellationToken.None))
+            while (reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
             {
-                if (_options.BatchLinger > TimeSpan.Zero && reader.Count < _options.BatchSize)
-                    await Task.Delay(_options.BatchLinger, time, CancellationToken.None);
+                if (_options.BatchLinger > TimeSpan.Zero && reader.Count < _options.BatchSize) Thread.Sleep(_options.BatchLinger);
                 while (inserts.Count < _options.BatchSize && reader.TryRead(out var item))
                 {
                     if (item is InsertItem insert) inserts.Add(insert);
@@ -100,8 +114,8 @@ public sealed partial class CallbackInbox(
 
                 try
                 {
-                    connection ??= await store.OpenAsync(ct);
-                    var ids = await store.WriteAsync(connection, inserts.Select(i => i.Callback).ToList(), marks, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+                    connection ??= store.Open();
+                    var ids = store.Write(connection, inserts.Select(i => i.Callback).ToList(), marks, time.GetUtcNow().ToUnixTimeMilliseconds());
                     Interlocked.Increment(ref _transactions);
                     Interlocked.Add(ref _marked, marks.Count);
                     var stored = new List<StoredRow>(inserts.Count);
@@ -115,18 +129,18 @@ public sealed partial class CallbackInbox(
 
                     Interlocked.Add(ref _stores, stored.Count);
                     // Hand on before answering, so the dispatcher's back-pressure reaches the hosts.
-                    if (stored.Count > 0) await _stored.Writer.WriteAsync(stored, ct);
+                    if (stored.Count > 0 && !_stored.Writer.TryWrite(stored)) _stored.Writer.WriteAsync(stored, ct).AsTask().GetAwaiter().GetResult();
                     for (var i = 0; i < inserts.Count; i++) inserts[i].Done.TrySetResult(ids[i] is not null);
                 }
                 catch (Exception e) when (!ct.IsCancellationRequested)
                 {
                     LogWriteFailed(logger, e, inserts.Count, marks.Count);
                     foreach (var i in inserts) i.Done.TrySetException(e);
-                    if (connection is not null) await connection.DisposeAsync();
+                    connection?.Dispose();
                     connection = null;
                     // Marks are only an optimisation of recovery: retry them with the next transaction.
                     foreach (var group in marks.GroupBy(m => m.Item2)) _work.Writer.TryWrite(new MarkItem(group.Select(m => m.Item1).ToList(), group.Key));
-                    await Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None);
+                    Thread.Sleep(200);
                 }
 
                 inserts.Clear();
@@ -136,7 +150,7 @@ public sealed partial class CallbackInbox(
         finally
         {
             _stored.Writer.TryComplete();
-            if (connection is not null) await connection.DisposeAsync();
+            connection?.Dispose();
         }
     }
 

@@ -41,6 +41,18 @@ public sealed class CallbackInboxStore : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>A connection for synchronous use on the inbox writer's own thread.</summary>
+    public DbConnection Open()
+    {
+        if (_postgres is not null) return _postgres.OpenConnection();
+        var connection = new SqliteConnection(_options.EffectiveConnectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -51,14 +63,13 @@ public sealed class CallbackInboxStore : IAsyncDisposable
     /// Inserts the callbacks and marks processed rows, in one transaction. Returns the new row id of each callback, or
     /// null where its msgId or server key is already stored (a repeat).
     /// </summary>
-    public async Task<long?[]> WriteAsync(DbConnection connection, IReadOnlyList<IncomingCallback> inserts,
-        IReadOnlyList<(long Id, CallbackOutcome Outcome)> marks, long now, CancellationToken cancellationToken)
+    public long?[] Write(DbConnection connection, IReadOnlyList<IncomingCallback> inserts, IReadOnlyList<(long Id, CallbackOutcome Outcome)> marks, long now)
     {
         var ids = new long?[inserts.Count];
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        using var tx = connection.BeginTransaction();
         if (inserts.Count > 0)
         {
-            await using var insert = connection.CreateCommand();
+            using var insert = connection.CreateCommand();
             insert.Transaction = tx;
             insert.CommandText = $"""
                 INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at)
@@ -67,6 +78,7 @@ public sealed class CallbackInboxStore : IAsyncDisposable
                 """;
             var p = new[] { "msg_id", "server_key", "host_key", "source", "type", "body", "received_at" }.Select(n => Add(insert, n)).ToArray();
             p[1].DbType = System.Data.DbType.String;
+            insert.Prepare();
             for (var i = 0; i < inserts.Count; i++)
             {
                 var c = inserts[i];
@@ -77,29 +89,30 @@ public sealed class CallbackInboxStore : IAsyncDisposable
                 p[4].Value = c.Type;
                 p[5].Value = c.Body;
                 p[6].Value = now;
-                var id = await insert.ExecuteScalarAsync(cancellationToken);
+                var id = insert.ExecuteScalar();
                 ids[i] = id is null or DBNull ? null : Convert.ToInt64(id);
             }
         }
 
-        if (marks.Count > 0)
+        foreach (var group in marks.GroupBy(m => m.Outcome))
         {
-            await using var mark = connection.CreateCommand();
-            mark.Transaction = tx;
-            mark.CommandText = $"UPDATE {T} SET processed_at = @at, outcome = @outcome WHERE id = @id AND processed_at IS NULL";
-            var at = Add(mark, "at");
-            var outcome = Add(mark, "outcome");
-            var id = Add(mark, "id");
-            at.Value = now;
-            foreach (var (rowId, o) in marks)
+            foreach (var chunk in group.Select(m => m.Id).Chunk(500))
             {
-                outcome.Value = (int)o;
-                id.Value = rowId;
-                await mark.ExecuteNonQueryAsync(cancellationToken);
+                using var mark = connection.CreateCommand();
+                mark.Transaction = tx;
+                Add(mark, "at").Value = now;
+                Add(mark, "outcome").Value = (int)group.Key;
+                var names = chunk.Select((id, i) =>
+                {
+                    Add(mark, "p" + i).Value = id;
+                    return "@p" + i;
+                });
+                mark.CommandText = $"UPDATE {T} SET processed_at = @at, outcome = @outcome WHERE processed_at IS NULL AND id IN ({string.Join(',', names)})";
+                mark.ExecuteNonQuery();
             }
         }
 
-        await tx.CommitAsync(cancellationToken);
+        tx.Commit();
         return ids;
     }
 

@@ -6,17 +6,21 @@ public sealed class CallbackGrainOptions
     /// <summary>Messages a conversation keeps for <c>conversation/messages</c>.</summary>
     public int RecentMessages { get; set; } = 100;
 
-    /// <summary>Callback and server ids a conversation remembers to apply a re-delivered message once.</summary>
-    public int RecentKeys { get; set; } = 1000;
+    /// <summary>
+    /// Callback and server ids (two per message) a conversation remembers to apply a re-delivered message once. Only
+    /// rows not yet marked can come again, at most <see cref="MaxPendingBeforeFlush"/> per conversation, so this must
+    /// stay above twice that.
+    /// </summary>
+    public int RecentKeys { get; set; } = 600;
 
     /// <summary>
     /// How long a conversation gathers applied messages before one state write; the inbox rows are marked processed
     /// only after that write, so a crash in between re-applies them.
     /// </summary>
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>A conversation writes at once when this many callbacks wait for its write.</summary>
-    public int MaxPendingBeforeFlush { get; set; } = 256;
+    public int MaxPendingBeforeFlush { get; set; } = 128;
 
     /// <summary>Notices (joins, leaves, renames) a group keeps.</summary>
     public int GroupNotices { get; set; } = 100;
