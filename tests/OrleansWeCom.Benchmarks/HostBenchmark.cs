@@ -135,7 +135,7 @@ public static class HostBenchmark
             {
                 "--urls", $"http://127.0.0.1:{port}", "--Emulator:Enabled=false", "--ContainerHosts:Hosts:0:Name=emu",
                 $"--ContainerHosts:Hosts:0:BaseUrl={emulator.BaseAddress.ToString().TrimEnd('/')}", "--ContainerHosts:Hosts:0:ApiKey=x",
-                $"--ContainerHosts:Hosts:0:Capacity={accounts * 2}", "--Callbacks:HostTokens:emu=bench", "--Mqtt:Enabled=false",
+                $"--ContainerHosts:Hosts:0:Capacity={accounts * 2}", "--Callbacks:HostTokens:emu=bench-token-123", "--Mqtt:Enabled=false",
                 $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning",
                 $"--WeCom:Limits:CorpSendsPerWindow={budget}", $"--WeCom:Limits:CorpWindow={window}",
             }) info.ArgumentList.Add(arg);
@@ -148,7 +148,7 @@ public static class HostBenchmark
             host.BeginErrorReadLine();
             var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
             api.DefaultRequestHeaders.Add("apikey", ApiKey);
-            emulator.SetCallbacks($"http://127.0.0.1:{port}/callbacks/emu?token=bench", 0);
+            emulator.SetCallbacks($"http://127.0.0.1:{port}/callbacks/emu?token=bench-token-123", 0);
             for (var i = 0; i < 300; i++)
             {
                 try
