@@ -46,7 +46,11 @@ rm -rf "$results"
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 
 # The Helm chart and the plain manifests: lint, render, and check k8s/ matches the chart.
-helm_summary=$(./scripts/helm-lint.sh 2>&1 | tee /dev/stderr | grep -E '^helm: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
+helm_log=$(mktemp /tmp/wecom-helm.XXXXXX)
+./scripts/helm-lint.sh > "$helm_log" 2>&1
+cat "$helm_log"
+helm_summary=$(grep -E '^helm: [0-9]+ passed, [0-9]+ failed' "$helm_log" | tail -n 1)
+rm -f "$helm_log"
 if [ -n "$helm_summary" ]; then
   hp=$(echo "$helm_summary" | sed -E 's/^helm: ([0-9]+) passed.*/\1/')
   hf=$(echo "$helm_summary" | sed -E 's/.* ([0-9]+) failed$/\1/')
