@@ -165,7 +165,15 @@ public sealed class OutboxDurabilityTests
 
         await product.CrashAndRestartAsync();
 
-        var sent = await product.WaitForSentAsync(host, 20, TimeSpan.FromSeconds(60));
+        try
+        {
+            await product.WaitForSentAsync(host, 20, TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\nhost log:\n" + string.Join("\n", product.Host.Output.Split('\n').Where(l => l.Contains("Outbox") || l.Contains("Account") || l.Contains("fail") || l.Contains("Exception")).Take(60)));
+        }
+
         await Task.Delay(1500);
         var contents = (await product.SentAsync(host)).Where(s => s.GetProperty("errorCode").GetInt32() == 0).Select(s => s.GetProperty("content").GetString()).ToList();
         // Each message exactly once, in the order the tenant sent them, across the crash.
