@@ -43,35 +43,40 @@ public static class HostBenchmark
         var backlog = Arg(args, "--backlog", 20);
         var budget = Arg(args, "--budget", 50_000);
         var window = TimeSpan.FromSeconds(Arg(args, "--window-seconds", 3600));
-        var duration = TimeSpan.FromSeconds(Arg(args, "--seconds", 8));
         await using var run = await Run.StartAsync(n, m, budget, window);
         var accounts = await run.LoginAllAsync(n, 32);
 
-        // Fill every outbox, then measure a steady window while all accounts have a backlog.
+        // Accept a backlog for every account as fast as the tenant API takes it, and let the accounts drain it.
         var fill = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (a, ct) =>
+        await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (a, ct) =>
         {
             for (var i = 0; i < backlog; i++) await run.SendAsync(a, $"b{i}");
         });
-        Console.WriteLine($"send: enqueued {n * backlog} messages for {n} accounts in {fill.Elapsed.TotalSeconds:F1} s");
-        var start = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
-        var end = start + duration;
-        await Task.Delay(end - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2));
+        var acceptRate = n * backlog / fill.Elapsed.TotalSeconds;
+        Console.WriteLine($"send: accepted {n * backlog} messages for {n} accounts in {fill.Elapsed.TotalSeconds:F1} s ({acceptRate:F0}/s through the tenant API)");
 
         var sent = new List<(string Corp, string WxId, DateTimeOffset At, int Error)>();
-        foreach (var a in accounts)
-            foreach (var s in await run.SentAsync(a.HostName))
-                sent.Add((a.Corp, a.WxId, DateTimeOffset.Parse(s.GetProperty("receivedAt").GetString()!), s.GetProperty("errorCode").GetInt32()));
-        var inWindow = sent.Where(s => s.At >= start && s.At < end && s.Error == 0).ToList();
-        var rate = inWindow.Count / duration.TotalSeconds;
-        var perCorpBudgetRate = budget / window.TotalSeconds;
-        var limit = Math.Min(2.0 * n, m * perCorpBudgetRate);
-        var gaps = sent.Where(s => s.Error == 0).GroupBy(s => s.WxId)
-            .SelectMany(g => g.OrderBy(s => s.At).Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : [])
+        for (var wait = 0; wait < 600; wait++)
+        {
+            sent.Clear();
+            foreach (var a in accounts)
+                foreach (var s in await run.SentAsync(a.HostName))
+                    sent.Add((a.Corp, a.WxId, DateTimeOffset.Parse(s.GetProperty("receivedAt").GetString()!), s.GetProperty("errorCode").GetInt32()));
+            if (sent.Count(s => s.Error == 0) >= n * backlog) break;
+            await Task.Delay(1000);
+        }
+
+        var ok = sent.Where(s => s.Error == 0).OrderBy(s => s.At).ToList();
+        var span = ok.Count > 1 ? (ok[^1].At - ok[0].At).TotalSeconds : 1;
+        var rate = ok.Count / span;
+        // A corp's budget only binds once the run sends more than it within one window.
+        var budgetRate = m * (double)budget / Math.Max(span, window.TotalSeconds) * (span < window.TotalSeconds ? window.TotalSeconds / span : 1);
+        var limit = Math.Min(2.0 * n, budgetRate);
+        var gaps = ok.GroupBy(s => s.WxId)
+            .SelectMany(g => g.Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : [])
             .Order().ToList();
-        var overshoot = sent.Where(s => s.Error == 0).GroupBy(s => s.Corp)
-            .Max(g => g.OrderBy(s => s.At).Select(s => s.At).ToList() is var t ? MaxInWindow(t, window) : 0) - budget;
-        Console.WriteLine($"  sends/s achieved {rate:F0} over {duration.TotalSeconds:F0} s; limit {limit:F0} (min of 2·N = {2 * n} and the budgets {m}×{budget}/{window.TotalSeconds:F0}s); ratio {rate / limit:F3}");
+        var overshoot = ok.GroupBy(s => s.Corp).Max(g => MaxInWindow(g.Select(s => s.At).ToList(), window)) - budget;
+        Console.WriteLine($"  sends/s at the host {rate:F0} ({ok.Count} sends from first to last, {span:F1} s); limit {limit:F0} (min of 2·N = {2 * n} and the corp budgets); ratio {rate / limit:F3}");
         Console.WriteLine($"  interval per account: min {gaps.FirstOrDefault():F1} ms, mean {gaps.DefaultIfEmpty().Average():F1} ms, p99 {Percentile(gaps, 0.99):F1} ms ({gaps.Count} gaps)");
         Console.WriteLine($"  frequency errors (-1000999): {sent.Count(s => s.Error == -1000999)}; budget overshoot (worst rolling window minus budget, ≤0 is none): {overshoot}");
         Console.WriteLine($"  conditions: {n} accounts in {m} corps, backlog {backlog} each, host process (Release, SQLite WAL), emulator in the benchmark process, {Environment.ProcessorCount} cores");
@@ -195,8 +200,15 @@ public static class HostBenchmark
         public async Task SendAsync(Account a, string content)
         {
             var conversation = ConversationId.Single(new WxId(a.WxId), new WxId(a.To)).Value;
-            using var response = await _api.PostAsJsonAsync("/gnapi/open/msg/text", new { wxId = a.WxId, conversationId = conversation, content });
-            response.EnsureSuccessStatusCode();
+            for (var attempt = 0; ; attempt++)
+            {
+                using var response = await _api.PostAsJsonAsync("/gnapi/open/msg/text", new { wxId = a.WxId, conversationId = conversation, content });
+                if (response.IsSuccessStatusCode) return;
+                // The account may be a moment behind its container's login.
+                if (attempt > 50 || response.StatusCode is not (HttpStatusCode.NotFound or HttpStatusCode.Conflict))
+                    throw new HttpRequestException($"send answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                await Task.Delay(100);
+            }
         }
 
         public async Task<List<JsonElement>> SentAsync(string hostname) =>
