@@ -119,7 +119,7 @@ services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bi
 services.AddOptions<OutboxStoreOptions>().Configure(o =>
 {
     o.Factory = dbFactory;
-    o.ConnectionString = connectionString;
+    o.ConnectionString = OutboxConnectionString(storage, connectionString);
 });
 services.AddSingleton<OutboxStore>();
 services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
@@ -164,6 +164,18 @@ app.Lifetime.ApplicationStarted.Register(() =>
         log.LogWarning("Operator apikey for /admin: {AdminKey}", adminKey);
 });
 app.Run();
+
+// SQLite has one writer per file: the outbox, on every send's path, gets a file of its own next to the grain state so
+// that callback and grain-state commits do not queue in front of it. PostgreSQL keeps everything in one database.
+static string OutboxConnectionString(StorageOptions storage, string connectionString)
+{
+    if (storage.Provider != StorageProvider.Sqlite) return connectionString;
+    var builder = new SqliteConnectionStringBuilder(connectionString);
+    if (string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:") return connectionString;
+    var path = Path.GetFullPath(builder.DataSource);
+    builder.DataSource = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "-outbox" + Path.GetExtension(path));
+    return builder.ConnectionString;
+}
 
 static string? SqliteDirectory(string connectionString)
 {
