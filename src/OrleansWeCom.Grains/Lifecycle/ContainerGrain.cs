@@ -147,6 +147,21 @@ public sealed partial class ContainerGrain(
             return;
         }
 
+        // Hosts redeliver, and the inbox replays after a crash: a signal older than the last one applied, or a QR
+        // status once the login is over, must not move the state machine back.
+        if (S.LastSignalAt is { } last && at < last)
+        {
+            LogStaleSignal(logger, Name.Value, signal.GetType().Name, at, last);
+            return;
+        }
+
+        if (signal is LifecycleSignal.QrStatus && S.Status is not (ContainerStatus.LoggingIn or ContainerStatus.LoginFailedRescan))
+        {
+            LogStaleSignal(logger, Name.Value, signal.GetType().Name, at, S.LastSignalAt ?? at);
+            return;
+        }
+
+        S.LastSignalAt = at;
         switch (signal)
         {
             case LifecycleSignal.QrStatus qr:
@@ -422,6 +437,9 @@ public sealed partial class ContainerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {HostName}: host {HostKey} does not answer: {Error}")]
     private static partial void LogHostLost(ILogger logger, string hostName, string hostKey, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container {HostName}: stale {Signal} of {At:O} ignored (last applied {Last:O}, or the login is over)")]
+    private static partial void LogStaleSignal(ILogger logger, string hostName, string signal, DateTimeOffset at, DateTimeOffset last);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {HostName}: events not yet published: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string hostName, string error);

@@ -31,5 +31,8 @@ public sealed class ContainerState
     /// <summary>Events persisted with the transition that raised them and not yet handed to the tenant's event log.</summary>
     [Id(19)] public List<TenantEvent> PendingEvents { get; set; } = [];
 
+    /// <summary>The host timestamp of the last lifecycle callback applied.</summary>
+    [Id(20)] public DateTimeOffset? LastSignalAt { get; set; }
+
     public string Label => Step == LoginStep.None ? Status.ToString() : $"{Status}/{Step}";
 }

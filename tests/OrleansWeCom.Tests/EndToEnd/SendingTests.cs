@@ -169,7 +169,7 @@ public sealed class OutboxDurabilityTests
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException(e.Message + "\nhost log:\n" + string.Join("\n", product.Host.Output.Split('\n').Where(l => l.Contains("Outbox") || l.Contains("Account") || l.Contains("fail") || l.Contains("Exception")).Take(60)));
+            throw new TimeoutException(e.Message + "\nhistory: " + string.Join(" -> ", await product.HistoryAsync(host)) + "\nhost log:\n" + string.Join("\n", product.Host.Output.Split('\n').Where(l => l.Contains("Outbox") || l.Contains("Account") || l.Contains("fail") || l.Contains("Exception")).Take(60)));
         }
 
         await Task.Delay(1500);
