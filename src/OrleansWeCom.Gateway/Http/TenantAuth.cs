@@ -35,8 +35,8 @@ public sealed class TenantAuthenticator(IGrainFactory grains, IOptions<GatewayOp
 
     public void Forget(string apiKey) => _cache.TryRemove(ApiKeyHash(apiKey), out _);
 
-    public static string ApiKeyHash(string apiKey) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+    /// <summary>The key grain's key; the same hash the tenant grain stores.</summary>
+    public static string ApiKeyHash(string apiKey) => ApiKeys.Hash(apiKey);
 
     public bool IsOperator(string? key)
     {

@@ -28,12 +28,12 @@ public sealed class CorpBudgetGrain(
 {
     private readonly SendingOptions _options = options.Value;
     private readonly Dictionary<string, DateTimeOffset> _waiting = [];
-    private SlidingBudget Window => new(_options.CorpSendsPerWindow, _options.CorpWindow, _options.EffectiveLeaseDuration);
+    private readonly SlidingBudget _window = new(options.Value.CorpSendsPerWindow, options.Value.CorpWindow, options.Value.EffectiveLeaseDuration);
 
     public async Task<BudgetLease> AcquireAsync(string account, int wanted, long sequence)
     {
         var now = time.GetUtcNow();
-        var window = Window;
+        var window = _window;
         if (state.State.LastGrant.TryGetValue(account, out var last) && last.Sequence == sequence)
             return new BudgetLease(last.Tokens, last.UseBefore, TimeSpan.Zero, sequence);
 
@@ -78,5 +78,5 @@ public sealed class CorpBudgetGrain(
     }
 
     public Task<(int Counted, int Budget)> GetUsageAsync() =>
-        Task.FromResult((Window.Counted(state.State.Buckets, time.GetUtcNow()), _options.CorpSendsPerWindow));
+        Task.FromResult((_window.Counted(state.State.Buckets, time.GetUtcNow()), _options.CorpSendsPerWindow));
 }

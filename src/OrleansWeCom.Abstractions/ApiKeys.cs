@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace OrleansWeCom.Grains.Tenancy;
+namespace OrleansWeCom;
 
 /// <summary>API keys are never stored: only their SHA-256, which also keys the <see cref="IApiKeyGrain"/>.</summary>
 public static class ApiKeys
