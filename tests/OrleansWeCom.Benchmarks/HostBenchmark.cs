@@ -231,12 +231,7 @@ public static class HostBenchmark
             await _emulator.DisposeAsync();
         }
 
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
         private static string HostDll()
         {

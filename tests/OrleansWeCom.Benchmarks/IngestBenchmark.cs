@@ -239,12 +239,7 @@ public static class IngestBenchmark
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     /// <summary>The tenant boundary: counts what ingestion hands over (the event log is measured by its own benchmark).</summary>
     private sealed class CountingPublisher : ITenantEventPublisher

@@ -176,12 +176,7 @@ public sealed class CallbackTestHost : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     public async ValueTask DisposeAsync()
     {

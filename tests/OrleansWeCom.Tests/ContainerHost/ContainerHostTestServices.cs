@@ -48,12 +48,5 @@ public static class ContainerHostTestServices
     public static IContainerHostRegistry Registry(this ServiceProvider services) => services.GetRequiredService<IContainerHostRegistry>();
 
     /// <summary>A loopback URL on which nothing listens: connecting is refused.</summary>
-    public static string RefusingUrl()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
+    public static string RefusingUrl() => $"http://127.0.0.1:{OrleansWeCom.Testing.TestPorts.Next()}";
 }

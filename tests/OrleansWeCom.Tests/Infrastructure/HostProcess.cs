@@ -144,12 +144,7 @@ public sealed class HostProcess : IAsyncDisposable
         return envelope;
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     private static string HostDll()
     {

@@ -130,12 +130,7 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     /// <summary>A host that takes every send and never echoes: rows stay in the outbox for the test to see.</summary>
     private sealed class NeverEchoingHost : IContainerHostSender

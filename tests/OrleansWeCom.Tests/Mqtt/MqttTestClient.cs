@@ -27,12 +27,7 @@ public sealed class MqttTestClient : IAsyncDisposable
         };
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     /// <summary>Connects and subscribes; throws when the broker refuses the connection.</summary>
     public static async Task<MqttTestClient> ConnectAsync(int port, string? apiKey, string? clientId = null,

@@ -92,10 +92,5 @@ public sealed class PostgreSqlClusteringTests : IAsyncLifetime
         return builder;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 }

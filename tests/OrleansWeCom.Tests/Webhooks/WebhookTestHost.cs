@@ -108,12 +108,7 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     public async ValueTask DisposeAsync()
     {
