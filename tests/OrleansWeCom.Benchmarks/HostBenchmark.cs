@@ -47,6 +47,7 @@ public static class HostBenchmark
         var accounts = await run.LoginAllAsync(n, 32);
 
         // Accept a backlog for every account as fast as the tenant API takes it, and let the accounts drain it.
+        var (hostCpu0, selfCpu0) = run.Cpu();
         var fill = Stopwatch.StartNew();
         await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (a, ct) =>
         {
@@ -66,6 +67,7 @@ public static class HostBenchmark
             await Task.Delay(1000);
         }
 
+        var (hostCpu1, selfCpu1) = run.Cpu();
         var ok = sent.Where(s => s.Error == 0).OrderBy(s => s.At).ToList();
         var span = ok.Count > 1 ? (ok[^1].At - ok[0].At).TotalSeconds : 1;
         var rate = ok.Count / span;
@@ -78,6 +80,22 @@ public static class HostBenchmark
         var overshoot = ok.GroupBy(s => s.Corp).Max(g => MaxInWindow(g.Select(s => s.At).ToList(), window)) - budget;
         Console.WriteLine($"  sends/s at the host {rate:F0} ({ok.Count} sends from first to last, {span:F1} s); limit {limit:F0} (min of 2·N = {2 * n} and the corp budgets); ratio {rate / limit:F3}");
         Console.WriteLine($"  interval per account: min {gaps.FirstOrDefault():F1} ms, mean {gaps.DefaultIfEmpty().Average():F1} ms, p99 {Percentile(gaps, 0.99):F1} ms ({gaps.Count} gaps)");
+        // Steady state: the stretch in which every account still had a backlog (from the last account's first send to
+        // the first account's last send), free of the fill's ramp and the drain's tail.
+        var perAccount = ok.GroupBy(s => s.WxId).Select(g => (First: g.Min(s => s.At), Last: g.Max(s => s.At))).ToList();
+        var (from, to) = (perAccount.Max(a => a.First), perAccount.Min(a => a.Last));
+        if (to > from)
+        {
+            var steady = ok.Count(s => s.At >= from && s.At < to) / (to - from).TotalSeconds;
+            Console.WriteLine($"  steady state (every account backlogged, {(to - from).TotalSeconds:F1} s): {steady:F0} sends/s, ratio {steady / limit:F3}");
+        }
+        else
+        {
+            Console.WriteLine("  steady state: none (the fill was slower than the drain: some account ran dry before the last one started)");
+        }
+
+        var sends = n * backlog;
+        Console.WriteLine($"  CPU per accepted+sent message: host process {(hostCpu1 - hostCpu0).TotalMilliseconds / sends:F2} ms, emulator+client process {(selfCpu1 - selfCpu0).TotalMilliseconds / sends:F2} ms");
         Console.WriteLine($"  frequency errors (-1000999): {sent.Count(s => s.Error == -1000999)}; budget overshoot (worst rolling window minus budget, ≤0 is none): {overshoot}");
         Console.WriteLine($"  conditions: {n} accounts in {m} corps, backlog {backlog} each, host process (Release, SQLite WAL), emulator in the benchmark process, {Environment.ProcessorCount} cores");
         return 0;
@@ -209,6 +227,12 @@ public static class HostBenchmark
                     throw new HttpRequestException($"send answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 await Task.Delay(100);
             }
+        }
+
+        public (TimeSpan Host, TimeSpan Self) Cpu()
+        {
+            _host.Refresh();
+            return (_host.TotalProcessorTime, Process.GetCurrentProcess().TotalProcessorTime);
         }
 
         public async Task<List<JsonElement>> SentAsync(string hostname) =>
