@@ -23,6 +23,9 @@ using OrleansWeCom.Host.Storage;
 // `--no-emulator` is a bare flag; the configuration system wants key=value.
 var noEmulator = args.Contains("--no-emulator");
 args = args.Where(a => a != "--no-emulator").ToArray();
+// Configuration files are read once: a reload watcher on the content root would also wake on every SQLite write
+// (the embedded database lives below it) and cost a measurable share of a busy silo's CPU. Operators restart to reconfigure.
+args = ["--hostBuilder:reloadConfigOnChange=false", .. args];
 
 var builder = WebApplication.CreateBuilder(args);
 var config = builder.Configuration;
