@@ -25,7 +25,7 @@ namespace OrleansWeCom.Benchmarks;
 /// Callbacks per second end to end: posted over loopback, stored in the SQLite inbox before the 200, streamed to the
 /// routers and applied (conversation state written, tenant event handed over, inbox row marked processed). The same
 /// client then posts to a bare Kestrel endpoint that does nothing, for the ratio.
-/// Usage: ingest [--callbacks 50000] [--warmup 20000] [--clients 64] [--containers 20] [--conversations 50] [--grain-storage sqlite|memory] [--sync FULL|NORMAL] [--flush-ms 1000]
+/// Usage: ingest [--callbacks 50000] [--warmup 20000] [--clients 64] [--containers 20] [--conversations 50] [--grain-storage sqlite|memory] [--sync FULL|NORMAL] [--flush-ms 5000 (the product's default)]
 /// </summary>
 public static class IngestBenchmark
 {
@@ -40,7 +40,7 @@ public static class IngestBenchmark
         var conversations = Arg(args, "--conversations", 50);
         var grainStorage = Text(args, "--grain-storage", "sqlite");
         var sync = Text(args, "--sync", "FULL");
-        var flush = TimeSpan.FromMilliseconds(Arg(args, "--flush-ms", 1000));
+        var flush = TimeSpan.FromMilliseconds(Arg(args, "--flush-ms", (int)new CallbackGrainOptions().FlushInterval.TotalMilliseconds));
         var file = Path.Combine(Path.GetTempPath(), $"wecom-ingest-{Guid.NewGuid():N}.db");
 
         var publisher = new CountingPublisher();

@@ -11,13 +11,15 @@ public sealed class CallbackGrainOptions
     /// rows not yet marked can come again, at most <see cref="MaxPendingBeforeFlush"/> per conversation, so this must
     /// stay above twice that.
     /// </summary>
-    public int RecentKeys { get; set; } = 600;
+    public int RecentKeys { get; set; } = 300;
 
     /// <summary>
     /// How long a conversation gathers applied messages before one state write; the inbox rows are marked processed
-    /// only after that write, so a crash in between re-applies them.
+    /// only after that write, so a crash in between re-applies them. A conversation's state holds its recent messages
+    /// and keys (about 13 KB), so this interval is what a busy conversation costs in writes: at 1 s, a silo sending
+    /// 300 messages a second spent a third of its storage time rewriting conversations.
     /// </summary>
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A conversation writes at once when this many callbacks wait for its write.</summary>
     public int MaxPendingBeforeFlush { get; set; } = 128;
