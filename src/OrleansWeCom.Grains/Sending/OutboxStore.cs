@@ -39,11 +39,12 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         Channel.CreateUnbounded<(OutboxRow, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _schema = new(1, 1);
     private bool _schemaReady;
+    private Writer? _writer;
 
     private const string Columns =
         "msg_id, tenant, wx_id, seq, kind, conversation_id, body, state, attempts, enqueued_at, last_attempt_at, settled_at, next_attempt_at, host_msg_id, error_code, error_message, idempotency_key";
 
-    private const string Upsert =
+    private const string UpsertSql =
         $"INSERT INTO wecom_outbox ({Columns}) VALUES (@msg_id, @tenant, @wx_id, @seq, @kind, @conversation_id, @body, @state, @attempts, @enqueued_at, @last_attempt_at, @settled_at, @next_attempt_at, @host_msg_id, @error_code, @error_message, @idempotency_key) " +
         "ON CONFLICT (msg_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at, " +
         "settled_at = excluded.settled_at, next_attempt_at = excluded.next_attempt_at, host_msg_id = excluded.host_msg_id, " +
@@ -167,6 +168,11 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         _writes.Writer.TryComplete();
         while (_writes.Reader.TryRead(out var item)) batch.Add(item);
         if (batch.Count > 0) await FlushAsync(batch, CancellationToken.None);
+        if (_writer is { } writer)
+        {
+            _writer = null;
+            await writer.DisposeAsync();
+        }
     }
 
     private async Task FlushAsync(List<(OutboxRow Row, TaskCompletionSource Done)> batch, CancellationToken cancellationToken)
@@ -202,29 +208,61 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
 
     private async Task WriteAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = Command(connection, Upsert);
-        command.Transaction = transaction;
-        var parameters = new[]
+        var writer = _writer ??= await Writer.OpenAsync(this, cancellationToken);
+        try
         {
-            "msg_id", "tenant", "wx_id", "seq", "kind", "conversation_id", "body", "state", "attempts", "enqueued_at",
-            "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "idempotency_key",
-        }.Select(name => Add(command, name, DBNull.Value)).ToArray();
-        await command.PrepareAsync(cancellationToken);
-        foreach (var row in rows)
+            await using var transaction = await writer.Connection.BeginTransactionAsync(cancellationToken);
+            writer.Upsert.Transaction = transaction;
+            foreach (var row in rows)
+            {
+                object?[] values =
+                [
+                    row.MsgId, row.Tenant, row.WxId, row.Seq, (int)row.Kind, row.ConversationId, row.Body, (int)row.State, row.Attempts,
+                    row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
+                    row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
+                ];
+                for (var i = 0; i < values.Length; i++) writer.Upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
+                await writer.Upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
         {
-            object?[] values =
-            [
-                row.MsgId, row.Tenant, row.WxId, row.Seq, (int)row.Kind, row.ConversationId, row.Body, (int)row.State, row.Attempts,
-                row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
-                row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
-            ];
-            for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            // A broken connection is not reused: the next batch opens a fresh one.
+            _writer = null;
+            await writer.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The one connection the write loop uses, with its upsert prepared once: a statement prepared per batch cost
+    /// more than the rows it wrote.
+    /// </summary>
+    private sealed class Writer(DbConnection connection, DbCommand upsert) : IAsyncDisposable
+    {
+        public DbConnection Connection { get; } = connection;
+        public DbCommand Upsert { get; } = upsert;
+
+        public static async Task<Writer> OpenAsync(OutboxStore store, CancellationToken cancellationToken)
+        {
+            var connection = await store.OpenAsync(cancellationToken);
+            var command = Command(connection, UpsertSql);
+            foreach (var name in new[]
+            {
+                "msg_id", "tenant", "wx_id", "seq", "kind", "conversation_id", "body", "state", "attempts", "enqueued_at",
+                "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "idempotency_key",
+            }) Add(command, name, DBNull.Value);
+            await command.PrepareAsync(cancellationToken);
+            return new Writer(connection, command);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        public async ValueTask DisposeAsync()
+        {
+            await Upsert.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
     }
 
     private async Task CleanupAsync(CancellationToken cancellationToken)
