@@ -306,7 +306,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
             // WAL with synchronous=NORMAL survives a process crash (what a silo crash is); it skips an fsync per
             // commit, which otherwise sits on every send's path.
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 

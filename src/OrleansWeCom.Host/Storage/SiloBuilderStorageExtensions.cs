@@ -22,6 +22,12 @@ public static class SiloBuilderStorageExtensions
         var connectionString = StorageConnection.ConnectionString(options);
 
         silo.AddWeComSchemaInstaller(options);
+        if (options.Provider == StorageProvider.Sqlite && !silo.Services.Any(d => d.ServiceType == typeof(SqlitePoolPreparer)))
+        {
+            silo.Services.AddSingleton(sp => new SqlitePoolPreparer(connectionString, sp.GetRequiredService<ILogger<SqlitePoolPreparer>>()));
+            silo.Services.AddHostedService(sp => sp.GetRequiredService<SqlitePoolPreparer>());
+        }
+
         foreach (var name in new[] { StorageNames.Grains, PubSubStorageName })
         {
             silo.AddAdoNetGrainStorage(name, ob => ob.Configure<IServiceProvider>((o, services) =>
@@ -80,13 +86,17 @@ public static class SiloBuilderStorageExtensions
         }
 
         silo.Services.AddSingleton(sp => new SchemaInstaller(options, sp.GetRequiredService<ILogger<SchemaInstaller>>()));
-        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaInstallerParticipant>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SchemaInstallerParticipant(sp.GetRequiredService<SchemaInstaller>(), sp));
     }
 
     /// <summary>Runs the installer before the membership table, grain storage and reminders open the database.</summary>
-    private sealed class SchemaInstallerParticipant(SchemaInstaller installer) : ILifecycleParticipant<ISiloLifecycle>
+    private sealed class SchemaInstallerParticipant(SchemaInstaller installer, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
     {
         public void Participate(ISiloLifecycle lifecycle) =>
-            lifecycle.Subscribe(nameof(SchemaInstaller), ServiceLifecycleStage.First, ct => installer.StartAsync(ct));
+            lifecycle.Subscribe(nameof(SchemaInstaller), ServiceLifecycleStage.First, async ct =>
+            {
+                await installer.StartAsync(ct);
+                services.GetService<SqlitePoolPreparer>()?.Prepare();
+            });
     }
 }
