@@ -41,13 +41,12 @@ var connectionString = StorageConnection.ConnectionString(storage);
 DbProviderFactory dbFactory = storage.Provider == StorageProvider.PostgreSql ? NpgsqlFactory.Instance : SqliteFactory.Instance;
 if (storage.Provider == StorageProvider.Sqlite && SqliteDirectory(connectionString) is { } dataDir) Directory.CreateDirectory(dataDir);
 
-// The inbox, outbox and event log live in the same database as grain state.
+// The inbox lives in the same database as grain state; on SQLite the outbox and the event log get sibling files (below).
 var providerName = storage.Provider == StorageProvider.PostgreSql ? "PostgreSql" : "Sqlite";
-foreach (var section in new[] { "Callbacks", "Events" })
-{
-    config[$"{section}:Provider"] ??= providerName;
-    config[$"{section}:ConnectionString"] ??= connectionString;
-}
+config["Callbacks:Provider"] ??= providerName;
+config["Callbacks:ConnectionString"] ??= connectionString;
+config["Events:Provider"] ??= providerName;
+config["Events:ConnectionString"] ??= SiblingConnectionString(storage, connectionString, "events");
 
 // Tenants' webhooks may point at this machine on the embedded run.
 if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
@@ -122,7 +121,7 @@ services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bi
 services.AddOptions<OutboxStoreOptions>().Configure(o =>
 {
     o.Factory = dbFactory;
-    o.ConnectionString = OutboxConnectionString(storage, connectionString);
+    o.ConnectionString = SiblingConnectionString(storage, connectionString, "outbox");
 });
 services.AddSingleton<OutboxStore>();
 services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
@@ -168,15 +167,16 @@ app.Lifetime.ApplicationStarted.Register(() =>
 });
 app.Run();
 
-// SQLite has one writer per file: the outbox, on every send's path, gets a file of its own next to the grain state so
-// that callback and grain-state commits do not queue in front of it. PostgreSQL keeps everything in one database.
-static string OutboxConnectionString(StorageOptions storage, string connectionString)
+// SQLite has one writer per file. The outbox (on every send's path) and the event log (one row per tenant event) each
+// get a file of their own next to the grain state, so that their commits, the inbox's and grain-state writes proceed side
+// by side instead of queueing for one lock. PostgreSQL keeps everything in one database.
+static string SiblingConnectionString(StorageOptions storage, string connectionString, string name)
 {
     if (storage.Provider != StorageProvider.Sqlite) return connectionString;
     var builder = new SqliteConnectionStringBuilder(connectionString);
     if (string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:") return connectionString;
     var path = Path.GetFullPath(builder.DataSource);
-    builder.DataSource = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "-outbox" + Path.GetExtension(path));
+    builder.DataSource = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "-" + name + Path.GetExtension(path));
     return builder.ConnectionString;
 }
 
