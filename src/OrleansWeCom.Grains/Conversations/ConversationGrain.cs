@@ -19,7 +19,7 @@ public sealed partial class ConversationGrain(
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain
 {
     private readonly CallbackGrainOptions _options = options.Value;
-    private readonly List<long> _pendingAcks = [];
+    private readonly List<(long InboxId, Task Published)> _pendingAcks = [];
     private HashSet<string>? _keys;
     private bool _dirty;
     private IGrainTimer? _flushTimer;
@@ -48,9 +48,10 @@ public sealed partial class ConversationGrain(
         var kept = Apply(message);
         if (kept.IsOpenApi && kept.SendMsgId is { } ours && tenantEvent.SendMsgId != ours)
             tenantEvent = tenantEvent with { SendMsgId = ours, DataJson = CallbackJson.MarkOpenApi(tenantEvent.DataJson) };
-        // A failed hand-over leaves the row unmarked: the inbox delivers it again and the repeat is applied once.
-        await events.PublishAsync(tenantEvent);
-        _pendingAcks.Add(inboxId);
+        // Handed to the event log now (its writer keeps the order of hand-overs, so the account's sequence follows the
+        // inbox) and awaited at the flush: the router moves on without waiting for a commit per message. A failed
+        // hand-over leaves the row unmarked: the inbox delivers it again, the repeat is applied once and handed over again.
+        _pendingAcks.Add((inboxId, events.PublishAsync(tenantEvent)));
 
         if (!S.Indexed)
         {
@@ -140,8 +141,19 @@ public sealed partial class ConversationGrain(
 
         if (_pendingAcks.Count > 0)
         {
-            acknowledger.Acknowledge(_pendingAcks.ToList(), CallbackOutcome.Applied);
+            var pending = _pendingAcks.ToList();
             _pendingAcks.Clear();
+            try
+            {
+                await Task.WhenAll(pending.Select(p => p.Published));
+            }
+            catch (Exception e)
+            {
+                LogHandOverFailed(logger, e, this.GetPrimaryKeyString(), pending.Count(p => !p.Published.IsCompletedSuccessfully));
+            }
+
+            var applied = pending.Where(p => p.Published.IsCompletedSuccessfully).Select(p => p.InboxId).ToList();
+            if (applied.Count > 0) acknowledger.Acknowledge(applied, CallbackOutcome.Applied);
         }
     }
 
@@ -184,6 +196,9 @@ public sealed partial class ConversationGrain(
         return new ConversationSummary(new TenantId(S.Tenant), wxId, conversationId, S.Messages.LastOrDefault(), S.LastActivity, S.UnreadCount,
             S.Participants.Select(p => new ConversationParticipant(p.Key, p.Value)).ToList(), S.MessageCount, S.LastReadAt);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Key}: {Count} events could not be stored for the tenant; their callbacks stay in the inbox")]
+    private static partial void LogHandOverFailed(ILogger logger, Exception e, string key, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {Key}: write failed; its callbacks stay in the inbox")]
     private static partial void LogFlushFailed(ILogger logger, Exception e, string key);
