@@ -28,9 +28,10 @@ public sealed partial class CallbackDispatcher(
     private long _published;
     private long _redelivered;
 
-    private sealed class InFlight(StoredRow row)
+    /// <summary>A handed-over row awaiting its mark: only the id, so that many can wait (the body is read again to redeliver).</summary>
+    private sealed class InFlight(long id)
     {
-        public StoredRow Row { get; } = row;
+        public long Id { get; } = id;
         public long PublishedAt { get; set; }
         public int Attempts { get; set; } = 1;
     }
@@ -85,7 +86,7 @@ public sealed partial class CallbackDispatcher(
         foreach (var row in rows)
         {
             await _capacity!.WaitAsync(ct);
-            if (!_inFlight.TryAdd(row.Id, new InFlight(row) { PublishedAt = now })) _capacity.Release();
+            if (!_inFlight.TryAdd(row.Id, new InFlight(row.Id) { PublishedAt = now })) _capacity.Release();
         }
 
         await Retry(() => PublishAsync(rows), ct);
@@ -138,22 +139,22 @@ public sealed partial class CallbackDispatcher(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var cutoff = now - (long)_options.RedeliverAfter.TotalMilliseconds;
-        var stale = _inFlight.Values.Where(f => f.PublishedAt <= cutoff).OrderBy(f => f.Row.Id).ToList();
+        var stale = _inFlight.Values.Where(f => f.PublishedAt <= cutoff).OrderBy(f => f.Id).ToList();
         if (stale.Count == 0) return;
 
         // In a cluster another silo's router may have applied and marked them.
-        var pending = await store.StillPendingAsync(stale.Select(f => f.Row.Id).ToList(), ct);
+        var pending = (await store.LoadStillPendingAsync(stale.Select(f => f.Id).ToList(), ct)).ToDictionary(r => r.Id);
         var again = new List<StoredRow>();
         var failed = new List<long>();
         foreach (var f in stale)
         {
-            if (!pending.Contains(f.Row.Id)) OnAcknowledged([f.Row.Id]);
-            else if (f.Attempts >= _options.MaxAttempts) failed.Add(f.Row.Id);
+            if (!pending.TryGetValue(f.Id, out var row)) OnAcknowledged([f.Id]);
+            else if (f.Attempts >= _options.MaxAttempts) failed.Add(f.Id);
             else
             {
                 f.Attempts++;
                 f.PublishedAt = now;
-                again.Add(f.Row);
+                again.Add(row);
             }
         }
 

@@ -143,10 +143,10 @@ public sealed class CallbackInboxStore : IAsyncDisposable
         return rows;
     }
 
-    /// <summary>Which of <paramref name="ids"/> are still unprocessed (another silo may have applied them).</summary>
-    public async Task<HashSet<long>> StillPendingAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
+    /// <summary>Those of <paramref name="ids"/> still unprocessed (another silo may have applied them), in inbox order.</summary>
+    public async Task<List<StoredRow>> LoadStillPendingAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
     {
-        var pending = new HashSet<long>();
+        var rows = new List<StoredRow>();
         await using var connection = await OpenAsync(cancellationToken);
         foreach (var chunk in ids.Chunk(500))
         {
@@ -156,12 +156,13 @@ public sealed class CallbackInboxStore : IAsyncDisposable
                 Add(command, "p" + i).Value = id;
                 return "@p" + i;
             });
-            command.CommandText = $"SELECT id FROM {T} WHERE processed_at IS NULL AND id IN ({string.Join(',', names)})";
+            command.CommandText = $"SELECT id, host_key, source, body, received_at FROM {T} WHERE processed_at IS NULL AND id IN ({string.Join(',', names)}) ORDER BY id";
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) pending.Add(reader.GetInt64(0));
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
         }
 
-        return pending;
+        return rows;
     }
 
     /// <summary>Deletes processed rows received before <paramref name="cutoff"/> in short transactions; returns how many.</summary>

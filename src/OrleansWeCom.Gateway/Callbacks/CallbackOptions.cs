@@ -27,8 +27,12 @@ public sealed class CallbackOptions
     /// <summary>How long the writer waits for more callbacks before a transaction that is not full (zero: write what is there).</summary>
     public TimeSpan BatchLinger { get; set; } = TimeSpan.Zero;
 
-    /// <summary>Stored callbacks handed to the routers and not yet applied; beyond it the endpoint waits.</summary>
-    public int MaxInFlight { get; set; } = 20_000;
+    /// <summary>
+    /// Stored callbacks handed to the routers and not yet marked processed; beyond it the endpoint waits. Conversations
+    /// mark theirs after each write-behind (<c>FlushInterval</c>, 5 s), so this must hold several seconds of the peak
+    /// rate; an entry is an id and two numbers, not the body.
+    /// </summary>
+    public int MaxInFlight { get; set; } = 200_000;
 
     /// <summary>A callback handed over and not applied within this time is handed over again.</summary>
     public TimeSpan RedeliverAfter { get; set; } = TimeSpan.FromSeconds(30);
