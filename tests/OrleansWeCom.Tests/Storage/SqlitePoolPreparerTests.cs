@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansWeCom.Host.Storage;
+
+namespace OrleansWeCom.Tests.Storage;
+
+public sealed class SqlitePoolPreparerTests : IDisposable
+{
+    private readonly string _file = Path.Combine(Path.GetTempPath(), $"wecom-pool-{Guid.NewGuid():N}.db");
+
+    private string ConnectionString => StorageConnection.ConnectionString(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={_file}" });
+
+    private long BusyTimeoutOfNextPooledConnection()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void Connections_the_providers_take_from_the_pool_wait_for_the_write_lock()
+    {
+        // What Orleans' providers get without help: no busy handler, so Microsoft.Data.Sqlite's 150 ms retry sleep.
+        Assert.Equal(0, BusyTimeoutOfNextPooledConnection());
+
+        new SqlitePoolPreparer(ConnectionString, NullLogger<SqlitePoolPreparer>.Instance).Prepare();
+
+        Assert.Equal(SqlitePoolPreparer.BusyTimeoutMilliseconds, BusyTimeoutOfNextPooledConnection());
+        // Several at once, as concurrent grain writes take them.
+        var held = Enumerable.Range(0, 8).Select(_ => new SqliteConnection(ConnectionString)).ToList();
+        try
+        {
+            foreach (var connection in held)
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA busy_timeout";
+                Assert.Equal((long)SqlitePoolPreparer.BusyTimeoutMilliseconds, (long)command.ExecuteScalar()!);
+            }
+        }
+        finally
+        {
+            foreach (var connection in held) connection.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_file)!, Path.GetFileName(_file) + "*")) File.Delete(file);
+    }
+}
