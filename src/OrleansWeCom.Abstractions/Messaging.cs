@@ -98,6 +98,12 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary>Persists the send in the outbox and returns its msgId; the same idempotency key returns the same msgId.</summary>
     [Alias("Enqueue")] Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey);
 
+    /// <summary>
+    /// <see cref="EnqueueAsync"/> on behalf of a tenant, in one call: refused as not found unless the account runs in a
+    /// container of <paramref name="tenant"/>, and as the wrong state unless it is online.
+    /// </summary>
+    [Alias("EnqueueFor")] Task<string> EnqueueForAsync(TenantId tenant, OutboundMessage message, string? idempotencyKey);
+
     /// <summary>Enqueues many sends at once (one write); returns their msgIds in order.</summary>
     [Alias("EnqueueMany")] Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages);
 

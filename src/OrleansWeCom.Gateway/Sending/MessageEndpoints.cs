@@ -69,13 +69,8 @@ public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes)
         if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url)
             known[url] = await sizes.TryGetSizeAsync(url, cancellationToken);
         var parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
-        var account = grains.GetGrain<IAccountGrain>(parsed.WxId.Value);
-        var container = await account.GetContainerAsync();
-        if (container is null || container.Tenant != tenant) throw ApiError.NotFound($"account {parsed.WxId} not found");
-        if (container.Status != ContainerStatus.Online)
-            throw new ApiError(StatusCodes.Status409Conflict, ErrorCodes.InvalidState,
-                $"account {parsed.WxId} is not online (status {(int)container.Status} {container.Status}); log it in first");
-        return await account.EnqueueAsync(parsed.Message, idempotencyKey);
+        // One grain call: the account checks that it is the tenant's and online, and persists the send.
+        return await grains.GetGrain<IAccountGrain>(parsed.WxId.Value).EnqueueForAsync(tenant, parsed.Message, idempotencyKey);
     }
 }
 

@@ -91,6 +91,14 @@ public sealed partial class AccountGrain(
         return row.MsgId;
     }
 
+    public Task<string> EnqueueForAsync(TenantId tenant, OutboundMessage message, string? idempotencyKey)
+    {
+        if (Container is not { } container || container.Tenant != tenant) throw WeComException.NotFound($"account {WxId} not found");
+        if (container.Status != ContainerStatus.Online)
+            throw WeComException.InvalidState($"account {WxId} is not online (status {(int)container.Status} {container.Status}); log it in first");
+        return EnqueueAsync(message, idempotencyKey);
+    }
+
     public async Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages)
     {
         EnsureAccepting(messages.Count);
