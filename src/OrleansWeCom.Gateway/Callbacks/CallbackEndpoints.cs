@@ -60,15 +60,33 @@ public static partial class CallbackEndpoints
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected));
     }
 
+    /// <summary>The body, or null when it exceeds <paramref name="max"/>. A declared length is read straight into one array.</summary>
     private static async Task<byte[]?> ReadAsync(HttpRequest request, long max)
     {
-        using var buffer = new MemoryStream(request.ContentLength is { } n and > 0 ? (int)n : 4096);
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        var ct = request.HttpContext.RequestAborted;
+        if (request.ContentLength is { } length)
         {
-            if (buffer.Length + read > max) return null;
-            buffer.Write(chunk, 0, read);
+            if (length > max) return null;
+            var body = new byte[length];
+            // Kestrel ends the body at Content-Length, or fails the request if the client sends less.
+            await request.Body.ReadExactlyAsync(body, ct);
+            return body;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > max) return null;
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Gateway.Callbacks;
@@ -243,6 +244,37 @@ public sealed class CallbackIngestionTests
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains(mentions, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("msg").GetString());
         Assert.Equal(0, (await host.Store.CountAsync()).Pending);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Oversized_callbacks_are_refused_with_413_and_not_stored(bool declaredLength)
+    {
+        await using var host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Callbacks:MaxBodyBytes"] = "2048" });
+        await host.CreateContainerAsync("t1", Container);
+        var big = Envelope(CallbackTypes.Text, Message("6000001", null, ("content", new string('x', 4096))), Container);
+        var fits = Envelope(CallbackTypes.Text, Message("6000002", null, ("content", "small")), Container);
+
+        async Task<HttpResponseMessage> Post(string json)
+        {
+            var bytes = Encoding.UTF8.GetBytes(json);
+            // Without a declared length the body arrives chunked and is counted as it is read.
+            HttpContent content = declaredLength ? new ByteArrayContent(bytes) : new StreamContent(new MemoryStream(bytes));
+            content.Headers.ContentType = new("application/json");
+            if (!declaredLength) content.Headers.ContentLength = null;
+            return await host.Http.PostAsync($"/callbacks/{CallbackTestHost.HostKey}?token={CallbackTestHost.Token}", content);
+        }
+
+        using (var refused = await Post(big))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+            Assert.Equal(ErrorCodes.PayloadTooLarge, (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetInt32());
+        }
+
+        using (var accepted = await Post(fits)) Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var counts = await CallbackTestHost.EventuallyAsync(() => host.Store.CountAsync(), c => c.Processed == 1);
+        Assert.Equal(1, counts.Pending + counts.Processed);
     }
 
     private static async Task<bool> Duplicate(HttpResponseMessage r)
