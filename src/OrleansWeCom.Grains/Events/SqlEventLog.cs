@@ -25,6 +25,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private readonly object _gate = new();
     private Task? _schema;
     private Task? _writer;
+    private DbConnection? _writeConnection;
     private int _disposed;
 
     public SqlEventLog(IOptions<EventLogOptions> options, TimeProvider time, ILogger<SqlEventLog> logger)
@@ -140,20 +141,37 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         }
 
         while (reader.TryRead(out var left)) left.Done.TrySetCanceled(stopping);
+        if (_writeConnection is { } connection)
+        {
+            _writeConnection = null;
+            await connection.DisposeAsync();
+        }
     }
 
     private async Task WriteBatchAsync(IReadOnlyList<Write> batch, CancellationToken ct)
     {
         await EnsureSchemaAsync(ct);
-        await using var connection = await _dialect.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        // The write loop keeps one connection (opening one and setting its pragmas per batch was a measurable share of
+        // a busy log's time); a failed batch drops it and the next one opens afresh.
+        var connection = _writeConnection ??= await _dialect.OpenAsync(ct);
         var results = new bool[batch.Count];
-        var appends = batch.Select((w, i) => (w.Append, Index: i)).Where(x => x.Append is not null).ToList();
-        if (appends.Count > 0) await AppendBatchAsync(connection, tx, appends!, results, ct);
-        foreach (var write in batch)
-            if (write.Statement is { } statement)
-                await statement(connection, tx, ct);
-        await tx.CommitAsync(ct);
+        try
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var appends = batch.Select((w, i) => (w.Append, Index: i)).Where(x => x.Append is not null).ToList();
+            if (appends.Count > 0) await AppendBatchAsync(connection, tx, appends!, results, ct);
+            foreach (var write in batch)
+                if (write.Statement is { } statement)
+                    await statement(connection, tx, ct);
+            await tx.CommitAsync(ct);
+        }
+        catch
+        {
+            _writeConnection = null;
+            await connection.DisposeAsync();
+            throw;
+        }
+
         for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
     }
 
