@@ -78,7 +78,7 @@ public static class IngestBenchmark
         var e2eRate = total / endToEnd.TotalSeconds;
         var bareRate = total / bareRun.Elapsed.TotalSeconds;
         var stats = inbox.Stats;
-        Console.WriteLine($"ingest benchmark on {Environment.ProcessorCount} cores, .NET {Environment.Version}, loopback HTTP/1.1, {clients} concurrent clients, " +
+        Console.WriteLine($"ingest benchmark on {Environment.ProcessorCount} cores, .NET {Environment.Version} ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC), loopback HTTP/1.1, {clients} concurrent clients, " +
             $"{total} text_msg callbacks over {containers} containers x {conversations} conversations, inbox SQLite synchronous={sync}, grain state {grainStorage}, conversation write-behind {flush.TotalMilliseconds} ms, " +
             (events == "log" ? "tenant events stored in the SQLite event log" : "tenant events counted, not stored"));
         Console.WriteLine($"acknowledged (durable)  : {total / acknowledged.TotalSeconds,8:F0} callbacks/s in {acknowledged.TotalSeconds:F2} s; failed {ingest.Failed}; " +
