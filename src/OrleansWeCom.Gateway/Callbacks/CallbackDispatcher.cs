@@ -28,10 +28,9 @@ public sealed partial class CallbackDispatcher(
     private long _published;
     private long _redelivered;
 
-    /// <summary>A handed-over row awaiting its mark: only the id, so that many can wait (the body is read again to redeliver).</summary>
-    private sealed class InFlight(long id)
+    /// <summary>A handed-over row awaiting its mark, keyed by its id; no body, so that many can wait (it is read again to redeliver).</summary>
+    private sealed class InFlight
     {
-        public long Id { get; } = id;
         public long PublishedAt { get; set; }
         public int Attempts { get; set; } = 1;
     }
@@ -86,7 +85,7 @@ public sealed partial class CallbackDispatcher(
         foreach (var row in rows)
         {
             await _capacity!.WaitAsync(ct);
-            if (!_inFlight.TryAdd(row.Id, new InFlight(row.Id) { PublishedAt = now })) _capacity.Release();
+            if (!_inFlight.TryAdd(row.Id, new InFlight { PublishedAt = now })) _capacity.Release();
         }
 
         await Retry(() => PublishAsync(rows), ct);
@@ -139,17 +138,17 @@ public sealed partial class CallbackDispatcher(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var cutoff = now - (long)_options.RedeliverAfter.TotalMilliseconds;
-        var stale = _inFlight.Values.Where(f => f.PublishedAt <= cutoff).OrderBy(f => f.Id).ToList();
+        var stale = _inFlight.Where(f => f.Value.PublishedAt <= cutoff).OrderBy(f => f.Key).ToList();
         if (stale.Count == 0) return;
 
         // In a cluster another silo's router may have applied and marked them.
-        var pending = (await store.LoadStillPendingAsync(stale.Select(f => f.Id).ToList(), ct)).ToDictionary(r => r.Id);
+        var pending = (await store.LoadStillPendingAsync(stale.Select(f => f.Key).ToList(), ct)).ToDictionary(r => r.Id);
         var again = new List<StoredRow>();
         var failed = new List<long>();
-        foreach (var f in stale)
+        foreach (var (id, f) in stale)
         {
-            if (!pending.TryGetValue(f.Id, out var row)) OnAcknowledged([f.Id]);
-            else if (f.Attempts >= _options.MaxAttempts) failed.Add(f.Id);
+            if (!pending.TryGetValue(id, out var row)) OnAcknowledged([id]);
+            else if (f.Attempts >= _options.MaxAttempts) failed.Add(id);
             else
             {
                 f.Attempts++;

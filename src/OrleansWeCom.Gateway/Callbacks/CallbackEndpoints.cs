@@ -21,8 +21,6 @@ public static partial class CallbackEndpoints
         if (!Authenticated(hostName, http.Request, o))
             return Envelope.Error(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "missing or invalid host token");
 
-        if (http.Request.ContentLength > o.MaxBodyBytes)
-            return Envelope.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"callback body exceeds {o.MaxBodyBytes} bytes");
         var body = await ReadAsync(http.Request, o.MaxBodyBytes);
         if (body is null)
             return Envelope.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"callback body exceeds {o.MaxBodyBytes} bytes");

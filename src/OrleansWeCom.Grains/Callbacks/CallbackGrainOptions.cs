@@ -16,8 +16,8 @@ public sealed class CallbackGrainOptions
     /// <summary>
     /// How long a conversation gathers applied messages before one state write; the inbox rows are marked processed
     /// only after that write, so a crash in between re-applies them. A conversation's state holds its recent messages
-    /// and keys (about 13 KB), so this interval is what a busy conversation costs in writes: at 1 s, a silo sending
-    /// 300 messages a second spent a third of its storage time rewriting conversations.
+    /// and keys (about 13 KB), so this interval is what a busy conversation costs in writes: at 1 s, 300 accounts
+    /// sending 18,000 messages made 7,780 conversation writes.
     /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 

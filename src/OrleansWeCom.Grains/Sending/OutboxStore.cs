@@ -249,11 +249,8 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         {
             var connection = await store.OpenAsync(cancellationToken);
             var command = Command(connection, UpsertSql);
-            foreach (var name in new[]
-            {
-                "msg_id", "tenant", "wx_id", "seq", "kind", "conversation_id", "body", "state", "attempts", "enqueued_at",
-                "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "idempotency_key",
-            }) Add(command, name, DBNull.Value);
+            // One parameter per column, in the order WriteAsync fills them.
+            foreach (var name in Columns.Split(", ")) Add(command, name, DBNull.Value);
             await command.PrepareAsync(cancellationToken);
             return new Writer(connection, command);
         }
