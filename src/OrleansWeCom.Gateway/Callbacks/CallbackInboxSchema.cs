@@ -3,9 +3,11 @@ using System.Data.Common;
 namespace OrleansWeCom.Gateway.Callbacks;
 
 /// <summary>
-/// The inbox table, kept apart from Orleans' schema: one row per distinct callback. The unique msg_id and server_key
-/// are the de-duplication (kept for the retention after processing); rows with processed_at null are the callbacks
-/// acknowledged to a host and not yet applied.
+/// The inbox table, kept apart from Orleans' schema: one row per distinct callback, kept for the retention after
+/// processing as the de-duplication. A chat message is identified by its server key (<c>{wxid}:{server_id}</c>), which
+/// a host's retry of the envelope and a re-push under a new msgId both repeat; every other callback by its msgId.
+/// Each row so enters one unique index, not two: the keys are random, so every entry costs a page write per commit.
+/// Rows with processed_at null are the callbacks acknowledged to a host and not yet applied.
 /// </summary>
 public static class CallbackInboxSchema
 {
@@ -23,7 +25,8 @@ public static class CallbackInboxSchema
             received_at INTEGER NOT NULL,
             processed_at INTEGER NULL,
             outcome INTEGER NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_msg_id ON {Table} (msg_id);
+        DROP INDEX IF EXISTS ux_{Table}_msg_id;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_unkeyed_msg_id ON {Table} (msg_id) WHERE server_key IS NULL;
         CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_server_key ON {Table} (server_key);
         CREATE INDEX IF NOT EXISTS ix_{Table}_pending ON {Table} (id) WHERE processed_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_{Table}_received_at ON {Table} (received_at);
@@ -42,7 +45,8 @@ public static class CallbackInboxSchema
             received_at BIGINT NOT NULL,
             processed_at BIGINT NULL,
             outcome INTEGER NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_msg_id ON {Table} (msg_id);
+        DROP INDEX IF EXISTS ux_{Table}_msg_id;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_unkeyed_msg_id ON {Table} (msg_id) WHERE server_key IS NULL;
         CREATE UNIQUE INDEX IF NOT EXISTS ux_{Table}_server_key ON {Table} (server_key);
         CREATE INDEX IF NOT EXISTS ix_{Table}_pending ON {Table} (id) WHERE processed_at IS NULL;
         CREATE INDEX IF NOT EXISTS ix_{Table}_received_at ON {Table} (received_at);

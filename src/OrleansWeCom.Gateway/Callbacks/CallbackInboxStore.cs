@@ -61,7 +61,7 @@ public sealed class CallbackInboxStore : IAsyncDisposable
 
     /// <summary>
     /// Inserts the callbacks and marks processed rows, in one transaction. Returns the new row id of each callback, or
-    /// null where its msgId or server key is already stored (a repeat).
+    /// null where its key (server key, or msgId when it has none) is already stored: a repeat.
     /// </summary>
     public long?[] Write(DbConnection connection, IReadOnlyList<IncomingCallback> inserts, IReadOnlyList<(long Id, CallbackOutcome Outcome)> marks, long now)
     {
@@ -228,3 +228,4 @@ public sealed class CallbackInboxStore : IAsyncDisposable
         if (_postgres is not null) await _postgres.DisposeAsync();
     }
 }
+

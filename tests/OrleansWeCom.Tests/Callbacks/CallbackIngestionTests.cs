@@ -93,6 +93,27 @@ public sealed class CallbackIngestionTests
     }
 
     [Fact]
+    public async Task A_chat_message_is_identified_by_its_server_key_and_any_other_callback_by_its_msgId()
+    {
+        await using var host = await CallbackTestHost.StartAsync();
+        await host.CreateContainerAsync("t1", Container);
+        var contact = Envelope(CallbackTypes.ContactAdd, new { conversation_id = SingleChat, user_id = Customer, username = "左脚" }, Container);
+        using (var r = await host.PostAsync(contact)) Assert.False(await Duplicate(r));
+        using (var r = await host.PostAsync(contact)) Assert.True(await Duplicate(r));
+
+        // A failed send's echo carries no server key: its msgId is what identifies it.
+        var failedEcho = Envelope(CallbackTypes.Text, Message("0", null, ("content", "x"), ("error_code", -1000999)), Container);
+        using (var r = await host.PostAsync(failedEcho)) Assert.False(await Duplicate(r));
+        using (var r = await host.PostAsync(failedEcho)) Assert.True(await Duplicate(r));
+
+        // Two chat messages are two even when a host reuses an envelope msgId for both.
+        var msgId = Guid.NewGuid().ToString();
+        using (var r = await host.PostAsync(Envelope(CallbackTypes.Text, Message("5000001", null, ("content", "a")), Container, msgId: msgId))) Assert.False(await Duplicate(r));
+        using (var r = await host.PostAsync(Envelope(CallbackTypes.Text, Message("5000002", null, ("content", "b")), Container, msgId: msgId))) Assert.False(await Duplicate(r));
+        Assert.Equal(4, host.Inbox.Stats.Stored);
+    }
+
+    [Fact]
     public async Task A_repeat_a_day_later_is_dropped_and_one_past_the_retention_is_not()
     {
         await using var host = await CallbackTestHost.StartAsync();
