@@ -123,6 +123,8 @@ services.AddOptions<OutboxStoreOptions>().Configure(o =>
     o.Factory = dbFactory;
     o.ConnectionString = SiblingConnectionString(storage, connectionString, "outbox");
 });
+if (storage.Provider == StorageProvider.Sqlite)
+    services.AddSqliteCheckpoints(config["Events:ConnectionString"]!, SiblingConnectionString(storage, connectionString, "outbox"));
 services.AddSingleton<OutboxStore>();
 services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
 services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());

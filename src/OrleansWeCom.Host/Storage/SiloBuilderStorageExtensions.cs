@@ -26,6 +26,7 @@ public static class SiloBuilderStorageExtensions
         {
             silo.Services.AddSingleton(sp => new SqlitePoolPreparer(connectionString, sp.GetRequiredService<ILogger<SqlitePoolPreparer>>()));
             silo.Services.AddHostedService(sp => sp.GetRequiredService<SqlitePoolPreparer>());
+            silo.Services.AddSqliteCheckpoints(connectionString);
         }
 
         foreach (var name in new[] { StorageNames.Grains, PubSubStorageName })

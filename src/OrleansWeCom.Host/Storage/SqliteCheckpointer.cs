@@ -1,0 +1,117 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace OrleansWeCom.Host.Storage;
+
+public sealed class SqliteCheckpointOptions
+{
+    /// <summary>The SQLite databases (in WAL mode) to checkpoint.</summary>
+    public HashSet<string> ConnectionStrings { get; } = [];
+
+    /// <summary>How often each write-ahead log is copied back into its database.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>
+/// Copies the write-ahead log of each SQLite file back into the database on a thread of its own, so that the writers
+/// on the ingest and send paths rarely have to.
+/// </summary>
+/// <remarks>
+/// SQLite checkpoints inside the commit that takes the log past 1,000 pages, on the committing thread. The inbox writer,
+/// whose commits each touch dozens of pages, ran one every few commits: with its own checkpoints switched off its
+/// commit took 2.2 ms instead of 3.0 ms. This runs passive checkpoints, which never wait for a writer or a reader, so
+/// the log rarely grows to the threshold. The writers keep SQLite's own checkpoint as the fallback: should this thread
+/// fall behind or stop, the log still cannot grow without bound.
+/// </remarks>
+public sealed partial class SqliteCheckpointer(IOptions<SqliteCheckpointOptions> options, ILogger<SqliteCheckpointer> logger) : IHostedService
+{
+    private readonly SqliteCheckpointOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopping = new();
+    private Thread? _thread;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.ConnectionStrings.Count == 0) return Task.CompletedTask;
+        _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-checkpointer" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(5));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One passive checkpoint of every file; returns the pages copied.</summary>
+    public static long CheckpointOnce(IEnumerable<SqliteConnection> connections)
+    {
+        long copied = 0;
+        foreach (var connection in connections)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            using var reader = command.ExecuteReader();
+            // busy, pages in the log, pages copied (-1 when the file is not in WAL mode)
+            if (reader.Read()) copied += Math.Max(0, reader.GetInt64(2));
+        }
+
+        return copied;
+    }
+
+    private void Run()
+    {
+        var connections = new Dictionary<string, SqliteConnection>();
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    foreach (var cs in _options.ConnectionStrings.Where(cs => !connections.ContainsKey(cs)))
+                    {
+                        var connection = new SqliteConnection(cs);
+                        connection.Open();
+                        connections[cs] = connection;
+                    }
+
+                    CheckpointOnce(connections.Values);
+                }
+                catch (SqliteException e)
+                {
+                    LogCheckpointFailed(logger, e.Message);
+                    foreach (var connection in connections.Values) connection.Dispose();
+                    connections.Clear();
+                    _stopping.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(5));
+                }
+
+                _stopping.Token.WaitHandle.WaitOne(_options.Interval);
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections.Values) connection.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SQLite checkpoint failed (SQLite checkpoints in the writers meanwhile): {Error}")]
+    private static partial void LogCheckpointFailed(ILogger logger, string error);
+}
+
+public static class SqliteCheckpointServiceCollectionExtensions
+{
+    /// <summary>Checkpoints these SQLite files in the background (see <see cref="SqliteCheckpointer"/>).</summary>
+    public static IServiceCollection AddSqliteCheckpoints(this IServiceCollection services, params string[] connectionStrings)
+    {
+        services.AddOptions<SqliteCheckpointOptions>().Configure(o =>
+        {
+            foreach (var cs in connectionStrings) o.ConnectionStrings.Add(cs);
+        });
+        services.TryAddSingleton<SqliteCheckpointer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteCheckpointer>(sp => sp.GetRequiredService<SqliteCheckpointer>()));
+        return services;
+    }
+}
