@@ -67,12 +67,14 @@ public static class IngestBenchmark
         var bodies = Bodies(total, containers, conversations, seed: 2);
         var markedBefore = inbox.Stats.Marked;
         var publishedBefore = publisher.Count;
+        var (cpu0, allocated0, gcs0) = (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0));
         var start = Stopwatch.GetTimestamp();
         var ingest = await PostAllAsync(http, ingestUrl, bodies, clients);
         var acknowledged = Stopwatch.GetElapsedTime(start);
         var (appliedAt, markedAt) = await WaitAppliedAsync(inbox, publisher, start, markedBefore + total, publishedBefore + total, TimeSpan.FromMinutes(5));
         var applied = appliedAt is not null && markedAt is not null;
         var endToEnd = appliedAt ?? Stopwatch.GetElapsedTime(start);
+        var (cpu1, allocated1, gcs1) = (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalAllocatedBytes(), GC.CollectionCount(0));
         var bareRun = await PostAllAsync(http, bareUrl, bodies, clients);
 
         var e2eRate = total / endToEnd.TotalSeconds;
@@ -86,6 +88,8 @@ public static class IngestBenchmark
         Console.WriteLine($"end to end (applied)    : {e2eRate,8:F0} callbacks/s in {endToEnd.TotalSeconds:F2} s (streamed, applied by the grains, tenant event handed over){(applied ? "" : " (TIMED OUT before all were applied)")}");
         Console.WriteLine($"inbox rows marked       : after {(markedAt ?? Stopwatch.GetElapsedTime(start)).TotalSeconds:F2} s (conversation state written behind, then the rows marked processed)");
         Console.WriteLine($"ingest latency          : p50 {ingest.P50:F2} ms, p99 {ingest.P99:F2} ms");
+        Console.WriteLine($"cost per callback       : {(cpu1 - cpu0).TotalMilliseconds * 1000 / total:F0} µs CPU, {(allocated1 - allocated0) / total / 1024.0:F1} KiB allocated " +
+            $"({gcs1 - gcs0} gen0 collections), this whole process: client, Kestrel and silo, until applied and marked");
         Console.WriteLine($"bare Kestrel, same client: {bareRate,8:F0} requests/s; p50 {bareRun.P50:F2} ms, p99 {bareRun.P99:F2} ms");
         Console.WriteLine($"ratio end to end / bare : {e2eRate / bareRate:F3}");
         await app.StopAsync();
@@ -145,6 +149,7 @@ public static class IngestBenchmark
                 return publisher;
             });
             builder.Services.AddWeComEvents(builder.Configuration);
+            builder.Services.AddSqliteCheckpoints(builder.Configuration["Events:ConnectionString"]!);
         }
         else
         {
