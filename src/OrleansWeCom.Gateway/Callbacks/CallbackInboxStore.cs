@@ -96,24 +96,33 @@ public sealed class CallbackInboxStore : IAsyncDisposable
 
         foreach (var group in marks.GroupBy(m => m.Outcome))
         {
-            foreach (var chunk in group.Select(m => m.Id).Chunk(500))
-            {
-                using var mark = connection.CreateCommand();
-                mark.Transaction = tx;
-                Add(mark, "at").Value = now;
-                Add(mark, "outcome").Value = (int)group.Key;
-                var names = chunk.Select((id, i) =>
-                {
-                    Add(mark, "p" + i).Value = id;
-                    return "@p" + i;
-                });
-                mark.CommandText = $"UPDATE {T} SET processed_at = @at, outcome = @outcome WHERE processed_at IS NULL AND id IN ({string.Join(',', names)})";
-                mark.ExecuteNonQuery();
-            }
+            using var mark = connection.CreateCommand();
+            mark.Transaction = tx;
+            Add(mark, "at").Value = now;
+            Add(mark, "outcome").Value = (int)group.Key;
+            mark.CommandText = $"UPDATE {T} SET processed_at = @at, outcome = @outcome WHERE processed_at IS NULL AND id {InIds(mark, group.Select(m => m.Id))}";
+            mark.ExecuteNonQuery();
         }
 
         tx.Commit();
         return ids;
+    }
+
+    /// <summary>
+    /// <c>IN</c> over row ids as one parameter: a JSON array on SQLite, an array on PostgreSQL. SQLite finds a named
+    /// parameter by walking the statement's list of names, so binding an id list of n parameters costs n² string compares
+    /// (it showed in the ingest profile as 2.6% of CPU in strncmp).
+    /// </summary>
+    private string InIds(DbCommand command, IEnumerable<long> ids)
+    {
+        if (_postgres is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids.ToArray()));
+            return "= ANY(@ids)";
+        }
+
+        Add(command, "ids").Value = "[" + string.Join(',', ids) + "]";
+        return "IN (SELECT value FROM json_each(@ids))";
     }
 
     public async Task<long> MaxIdAsync(CancellationToken cancellationToken)
@@ -148,19 +157,11 @@ public sealed class CallbackInboxStore : IAsyncDisposable
     {
         var rows = new List<StoredRow>();
         await using var connection = await OpenAsync(cancellationToken);
-        foreach (var chunk in ids.Chunk(500))
-        {
-            await using var command = connection.CreateCommand();
-            var names = chunk.Select((id, i) =>
-            {
-                Add(command, "p" + i).Value = id;
-                return "@p" + i;
-            });
-            command.CommandText = $"SELECT id, host_key, source, body, received_at FROM {T} WHERE processed_at IS NULL AND id IN ({string.Join(',', names)}) ORDER BY id";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
-        }
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, host_key, source, body, received_at FROM {T} WHERE processed_at IS NULL AND id {InIds(command, ids)} ORDER BY id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new StoredRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
 
         return rows;
     }
