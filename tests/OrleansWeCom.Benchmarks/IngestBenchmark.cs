@@ -116,7 +116,8 @@ public static class IngestBenchmark
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Callbacks:Provider"] = "Sqlite",
-            ["Callbacks:ConnectionString"] = $"Data Source={file}",
+            // As the host sets it up on SQLite: the inbox in a file of its own beside grain state.
+            ["Callbacks:ConnectionString"] = $"Data Source={Path.ChangeExtension(file, null)}-inbox.db",
             [$"Callbacks:HostTokens:{HostKey}"] = Token,
             ["Callbacks:SqliteSynchronous"] = sync,
         });
@@ -155,6 +156,7 @@ public static class IngestBenchmark
         {
             builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         }
+        builder.Services.AddSqliteCheckpoints(builder.Configuration["Callbacks:ConnectionString"]!);
         builder.Services.AddSingleton<IContainerHosts, IdleContainerHosts>();
         builder.Services.AddWeComGateway(builder.Configuration);
         builder.Services.AddWeComCallbacks(builder.Configuration);

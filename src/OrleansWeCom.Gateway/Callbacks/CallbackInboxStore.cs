@@ -57,6 +57,44 @@ public sealed class CallbackInboxStore : IAsyncDisposable
     {
         await using var connection = await OpenAsync(cancellationToken);
         await CallbackInboxSchema.EnsureAsync(connection, _options.Provider, cancellationToken);
+        if (_postgres is null && !string.IsNullOrWhiteSpace(_options.PreviousConnectionString))
+            await MovePreviousAsync((SqliteConnection)connection, _options.PreviousConnectionString, cancellationToken);
+    }
+
+    /// <summary>Moves an inbox table left in another SQLite file by an earlier version into this one, in one transaction.</summary>
+    private static async Task MovePreviousAsync(SqliteConnection connection, string previous, CancellationToken cancellationToken)
+    {
+        var source = new SqliteConnectionStringBuilder(previous).DataSource;
+        if (string.IsNullOrEmpty(source) || !File.Exists(source)) return;
+        if (Path.GetFullPath(source) == Path.GetFullPath(new SqliteConnectionStringBuilder(connection.ConnectionString).DataSource)) return;
+        await using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = "ATTACH DATABASE @file AS previous";
+            Add(attach, "file").Value = source;
+            await attach.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var find = connection.CreateCommand();
+            find.CommandText = $"SELECT COUNT(*) FROM previous.sqlite_master WHERE type = 'table' AND name = '{T}'";
+            if (Convert.ToInt64(await find.ExecuteScalarAsync(cancellationToken)) == 0) return;
+            // Two steps, as a transaction over two WAL files is atomic in each file only: a copy interrupted before the
+            // drop is copied again (its ids are taken already) and then dropped.
+            await using var copy = connection.CreateCommand();
+            const string Columns = "id, msg_id, server_key, host_key, source, type, body, received_at, processed_at, outcome";
+            copy.CommandText = $"INSERT INTO main.{T} ({Columns}) SELECT {Columns} FROM previous.{T} WHERE true ORDER BY id ON CONFLICT DO NOTHING";
+            await copy.ExecuteNonQueryAsync(cancellationToken);
+            await using var drop = connection.CreateCommand();
+            drop.CommandText = $"DROP TABLE previous.{T}";
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var detach = connection.CreateCommand();
+            detach.CommandText = "DETACH DATABASE previous";
+            await detach.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>

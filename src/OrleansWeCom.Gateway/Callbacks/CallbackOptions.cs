@@ -10,10 +10,16 @@ public sealed class CallbackOptions
     public const string SectionName = "Callbacks";
     public const string DefaultSqliteConnectionString = "Data Source=./data/orleanswecom.db";
 
-    /// <summary>The database of the inbox: the same as grain state.</summary>
+    /// <summary>The database of the inbox: the same as grain state (on SQLite, a file of its own beside it).</summary>
     public CallbackStoreProvider Provider { get; set; } = CallbackStoreProvider.Sqlite;
 
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// SQLite only: a database where an earlier version kept the inbox. Its rows, pending ones and the de-duplication
+    /// history alike, are moved into <see cref="ConnectionString"/> at start, with their ids.
+    /// </summary>
+    public string? PreviousConnectionString { get; set; }
 
     /// <summary>Container host name (as in <c>POST /callbacks/{hostName}</c>) to the token it must present.</summary>
     public Dictionary<string, string> HostTokens { get; set; } = new(StringComparer.Ordinal);
