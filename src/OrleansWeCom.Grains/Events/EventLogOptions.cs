@@ -17,7 +17,7 @@ public sealed class EventLogOptions
 
     public EventLogProvider Provider { get; set; } = EventLogProvider.Sqlite;
 
-    /// <summary>The same database as grain state: the lead passes the storage connection string.</summary>
+    /// <summary>The database of grain state (on SQLite, a file of its own beside it): the host passes it.</summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>How long events are kept for reading back by cursor.</summary>

@@ -7,7 +7,7 @@ using OrleansWeCom.ContainerHost.Registry;
 
 namespace OrleansWeCom.Tests.ContainerHost;
 
-/// <summary>Builds the container-host services the way the silo does, with tiny timeouts and back-offs.</summary>
+/// <summary>Builds the container-host services the way the silo does, with tiny back-offs.</summary>
 public static class ContainerHostTestServices
 {
     public static ContainerHostOptions HostAt(string name, string baseUrl, Action<ContainerHostOptions>? configure = null)
@@ -18,8 +18,10 @@ public static class ContainerHostTestServices
             BaseUrl = baseUrl,
             ApiKey = "key-" + name,
             Capacity = 10,
-            Timeout = TimeSpan.FromSeconds(2),
-            TotalTimeout = TimeSpan.FromSeconds(10),
+            // Generous: the first request of a run pays for JIT and connection set-up while other test classes start
+            // silos (2 s once timed out there). Tests about timeouts set their own.
+            Timeout = TimeSpan.FromSeconds(15),
+            TotalTimeout = TimeSpan.FromSeconds(30),
             RetryCount = 3,
             RetryBaseDelay = TimeSpan.FromMilliseconds(2),
             RetryMaxDelay = TimeSpan.FromMilliseconds(10),
