@@ -39,20 +39,21 @@ var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>(
 StorageOptionsValidator.ThrowIfInvalid(storage);
 var connectionString = StorageConnection.ConnectionString(storage);
 DbProviderFactory dbFactory = storage.Provider == StorageProvider.PostgreSql ? NpgsqlFactory.Instance : SqliteFactory.Instance;
-if (storage.Provider == StorageProvider.Sqlite && SqliteDirectory(connectionString) is { } dataDir) Directory.CreateDirectory(dataDir);
+if (storage.Provider == StorageProvider.Sqlite && SqliteFile.PathOf(connectionString) is { } databaseFile) Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
 
-// The inbox, the outbox and the event log live in the database of grain state; on SQLite each gets a sibling file (below).
+// The inbox, the outbox and the event log live in the database of grain state; on SQLite each gets a sibling file
+// (StorageConnection.Sibling says why).
 var providerName = storage.Provider == StorageProvider.PostgreSql ? "PostgreSql" : "Sqlite";
 config["Callbacks:Provider"] ??= providerName;
 if (config["Callbacks:ConnectionString"] is null)
 {
-    config["Callbacks:ConnectionString"] = SiblingConnectionString(storage, connectionString, "inbox");
+    config["Callbacks:ConnectionString"] = StorageConnection.Sibling(storage, "inbox");
     // Versions before kept it in the grain-state file.
     if (storage.Provider == StorageProvider.Sqlite) config["Callbacks:PreviousConnectionString"] ??= connectionString;
 }
 
 config["Events:Provider"] ??= providerName;
-config["Events:ConnectionString"] ??= SiblingConnectionString(storage, connectionString, "events");
+config["Events:ConnectionString"] ??= StorageConnection.Sibling(storage, "events");
 
 // Tenants' webhooks may point at this machine on the embedded run.
 if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
@@ -124,13 +125,14 @@ services.AddWeComEvents(config);
 if (config.GetValue("Mqtt:Enabled", true)) services.AddWeComMqtt(config);
 services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
 services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
+var outboxConnectionString = StorageConnection.Sibling(storage, "outbox");
 services.AddOptions<OutboxStoreOptions>().Configure(o =>
 {
     o.Factory = dbFactory;
-    o.ConnectionString = SiblingConnectionString(storage, connectionString, "outbox");
+    o.ConnectionString = outboxConnectionString;
 });
 if (storage.Provider == StorageProvider.Sqlite)
-    services.AddSqliteCheckpoints(config["Callbacks:ConnectionString"]!, config["Events:ConnectionString"]!, SiblingConnectionString(storage, connectionString, "outbox"));
+    services.AddSqliteCheckpoints(config["Callbacks:ConnectionString"]!, config["Events:ConnectionString"]!, outboxConnectionString);
 services.AddSingleton<OutboxStore>();
 services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
 services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
@@ -174,27 +176,5 @@ app.Lifetime.ApplicationStarted.Register(() =>
         log.LogWarning("Operator apikey for /admin: {AdminKey}", adminKey);
 });
 app.Run();
-
-// SQLite has one writer per file. The inbox (a commit before every callback's acknowledgement), the outbox (on every
-// send's path) and the event log (one row per tenant event) each get a file of their own next to the grain state, so
-// that their commits and grain-state writes proceed side by side instead of queueing for one lock. With the inbox in
-// the grain-state file, the ingest benchmark's p99 was 38-75 ms against 31-37 ms beside it (three runs each,
-// alternated). PostgreSQL keeps everything in one database.
-static string SiblingConnectionString(StorageOptions storage, string connectionString, string name)
-{
-    if (storage.Provider != StorageProvider.Sqlite) return connectionString;
-    var builder = new SqliteConnectionStringBuilder(connectionString);
-    if (string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:") return connectionString;
-    var path = Path.GetFullPath(builder.DataSource);
-    builder.DataSource = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path) + "-" + name + Path.GetExtension(path));
-    return builder.ConnectionString;
-}
-
-static string? SqliteDirectory(string connectionString)
-{
-    var source = new SqliteConnectionStringBuilder(connectionString).DataSource;
-    if (string.IsNullOrEmpty(source) || source == ":memory:") return null;
-    return Path.GetDirectoryName(Path.GetFullPath(source));
-}
 
 public partial class Program;

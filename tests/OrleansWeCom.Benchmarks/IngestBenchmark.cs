@@ -117,7 +117,7 @@ public static class IngestBenchmark
         {
             ["Callbacks:Provider"] = "Sqlite",
             // As the host sets it up on SQLite: the inbox in a file of its own beside grain state.
-            ["Callbacks:ConnectionString"] = $"Data Source={Path.ChangeExtension(file, null)}-inbox.db",
+            ["Callbacks:ConnectionString"] = StorageConnection.Sibling(Storage(file), "inbox"),
             [$"Callbacks:HostTokens:{HostKey}"] = Token,
             ["Callbacks:SqliteSynchronous"] = sync,
         });
@@ -134,7 +134,7 @@ public static class IngestBenchmark
             }
             else
             {
-                silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={file}" });
+                silo.UseWeComStorage(Storage(file));
             }
 
             silo.AddWeComStreams(o => o.FlushInterval = flush);
@@ -142,8 +142,7 @@ public static class IngestBenchmark
         if (events == "log")
         {
             builder.Configuration["Events:Provider"] = "Sqlite";
-            // As the host sets it up on SQLite: the event log in a file of its own beside the inbox and grain state.
-            builder.Configuration["Events:ConnectionString"] = $"Data Source={Path.ChangeExtension(file, null)}-events.db";
+            builder.Configuration["Events:ConnectionString"] = StorageConnection.Sibling(Storage(file), "events");
             builder.Services.AddSingleton<ITenantEventPublisher>(sp =>
             {
                 publisher.Inner = ActivatorUtilities.CreateInstance<TenantEventPublisher>(sp);
@@ -273,6 +272,8 @@ public static class IngestBenchmark
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
+
+    private static StorageOptions Storage(string file) => new() { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={file}" };
 
     private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 

@@ -29,14 +29,16 @@ public sealed class CallbackInboxStore : IAsyncDisposable
 
     public CallbackStoreProvider Provider => _options.Provider;
 
+    /// <summary>WAL lets readers work beside the inbox writer; the busy timeout waits out other writers' locks.</summary>
+    private string SqlitePragmas => $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         if (_postgres is not null) return await _postgres.OpenConnectionAsync(cancellationToken);
         var connection = new SqliteConnection(_options.EffectiveConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var pragma = connection.CreateCommand();
-        // WAL lets grain storage read and write beside the inbox writer; the busy timeout waits out their write locks.
-        pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+        pragma.CommandText = SqlitePragmas;
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
@@ -48,7 +50,7 @@ public sealed class CallbackInboxStore : IAsyncDisposable
         var connection = new SqliteConnection(_options.EffectiveConnectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+        pragma.CommandText = SqlitePragmas;
         pragma.ExecuteNonQuery();
         return connection;
     }
@@ -61,7 +63,7 @@ public sealed class CallbackInboxStore : IAsyncDisposable
             await MovePreviousAsync((SqliteConnection)connection, _options.PreviousConnectionString, cancellationToken);
     }
 
-    /// <summary>Moves an inbox table left in another SQLite file by an earlier version into this one, in one transaction.</summary>
+    /// <summary>Moves an inbox table left in another SQLite file by an earlier version into this one.</summary>
     private static async Task MovePreviousAsync(SqliteConnection connection, string previous, CancellationToken cancellationToken)
     {
         var source = new SqliteConnectionStringBuilder(previous).DataSource;
@@ -267,4 +269,3 @@ public sealed class CallbackInboxStore : IAsyncDisposable
         if (_postgres is not null) await _postgres.DisposeAsync();
     }
 }
-

@@ -161,9 +161,12 @@ public sealed partial class AccountGrain(
     /// A new outbox row. Its msgId is a time-ordered UUID (version 7): the outbox's primary key then grows at its end, and
     /// a group commit of many accounts' sends touches a few pages instead of one random page per send.
     /// </summary>
-    private OutboxRow NewRow(OutboundMessage message, string? idempotencyKey) => new(
-        Guid.CreateVersion7(time.GetUtcNow()).ToString(), Container!.Tenant.Value, WxId, state.State.NextSeq++, message.Kind, message.ConversationId.Value,
-        message.BodyJson, SendState.Queued, 0, time.GetUtcNow(), null, null, null, null, null, null, idempotencyKey);
+    private OutboxRow NewRow(OutboundMessage message, string? idempotencyKey)
+    {
+        var now = time.GetUtcNow();
+        return new(Guid.CreateVersion7(now).ToString(), Container!.Tenant.Value, WxId, state.State.NextSeq++, message.Kind,
+            message.ConversationId.Value, message.BodyJson, SendState.Queued, 0, now, null, null, null, null, null, null, idempotencyKey);
+    }
 
     private void Accept(OutboxRow row)
     {

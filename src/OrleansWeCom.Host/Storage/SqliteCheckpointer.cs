@@ -46,22 +46,6 @@ public sealed partial class SqliteCheckpointer(IOptions<SqliteCheckpointOptions>
         return Task.CompletedTask;
     }
 
-    /// <summary>One passive checkpoint of every file; returns the pages copied.</summary>
-    public static long CheckpointOnce(IEnumerable<SqliteConnection> connections)
-    {
-        long copied = 0;
-        foreach (var connection in connections)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-            using var reader = command.ExecuteReader();
-            // busy, pages in the log, pages copied (-1 when the file is not in WAL mode)
-            if (reader.Read()) copied += Math.Max(0, reader.GetInt64(2));
-        }
-
-        return copied;
-    }
-
     private void Run()
     {
         var connections = new Dictionary<string, SqliteConnection>();
@@ -73,15 +57,21 @@ public sealed partial class SqliteCheckpointer(IOptions<SqliteCheckpointOptions>
                 {
                     foreach (var cs in _options.ConnectionStrings.Where(cs => !connections.ContainsKey(cs)))
                     {
-                        var connection = new SqliteConnection(cs);
+                        // Kept before it opens, so that a failed open is disposed with the rest below.
+                        var connection = connections[cs] = new SqliteConnection(cs);
                         connection.Open();
-                        connections[cs] = connection;
                     }
 
-                    CheckpointOnce(connections.Values);
+                    foreach (var connection in connections.Values)
+                    {
+                        using var command = connection.CreateCommand();
+                        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                        command.ExecuteNonQuery();
+                    }
                 }
-                catch (SqliteException e)
+                catch (Exception e)
                 {
+                    // Whatever went wrong, this thread goes on: an exception escaping it would end the process.
                     LogCheckpointFailed(logger, e.Message);
                     foreach (var connection in connections.Values) connection.Dispose();
                     connections.Clear();

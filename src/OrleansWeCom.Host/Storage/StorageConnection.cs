@@ -38,6 +38,24 @@ public static class StorageConnection
 
         return builder.ConnectionString;
     }
+
+    /// <summary>
+    /// On SQLite, the connection string of a file named <c>{database}-{name}</c> beside the grain-state file; on
+    /// PostgreSQL, the database itself.
+    /// </summary>
+    /// <remarks>
+    /// SQLite has one writer per file. The inbox (a commit before every callback's acknowledgement), the outbox (on every
+    /// send's path) and the event log (one row per tenant event) each get a file of their own, so that their commits and
+    /// grain-state writes proceed side by side instead of queueing for one lock. With the inbox in the grain-state file,
+    /// the ingest benchmark's p99 was 38-75 ms against 31-37 ms beside it (three runs each, alternated).
+    /// </remarks>
+    public static string Sibling(StorageOptions options, string name)
+    {
+        var connectionString = ConnectionString(options);
+        if (options.Provider != StorageProvider.Sqlite || SqliteFile.PathOf(connectionString) is not { } path) return connectionString;
+        var file = $"{Path.GetFileNameWithoutExtension(path)}-{name}{Path.GetExtension(path)}";
+        return new SqliteConnectionStringBuilder(connectionString) { DataSource = Path.Combine(Path.GetDirectoryName(path)!, file) }.ConnectionString;
+    }
 }
 
 internal static class SqliteFile
