@@ -27,6 +27,10 @@ public sealed class LimitTests
         Assert.Equal([first, second, third], sent.Select(s => s.GetProperty("msgId").GetString()));
         Assert.Equal([0, -1000999, 0], sent.Select(s => s.GetProperty("errorCode").GetInt32()));
         Assert.All(sent, s => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", s.GetProperty("receivedAt").GetString()));
+
+        var totals = await h.GetAsync("/emulator/sent/totals");
+        Assert.Equal(2, totals.GetProperty("delivered").GetInt64());
+        Assert.Equal(1, totals.GetProperty("refused").GetInt64());
     }
 
     [Fact]

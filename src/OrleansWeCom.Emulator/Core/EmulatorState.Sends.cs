@@ -12,6 +12,8 @@ internal sealed partial class EmulatorState
     public const long GifLimitBytes = 5L * 1024 * 1024;
     public const long VideoLimitBytes = 50L * 1024 * 1024;
     private const string AtPlaceholder = "{$@}";
+    private long _sendsDelivered;
+    private long _sendsRefused;
 
     /// <summary>A validated conversation of an account: the canonical id, the other party, and the room if any.</summary>
     internal sealed record Conversation(string Id, string ReceiverId, Room? Room, Person? Peer);
@@ -57,8 +59,22 @@ internal sealed partial class EmulatorState
             data["error_code"] = allowed ? 0 : FrequencyErrorCode;
             data["error_message"] = allowed ? "" : FrequencyErrorMessage;
             container.Record(new SentEntry(msgId, kind, account.UserId, conversation.Id, now, allowed ? 0 : FrequencyErrorCode, serverId, content));
+            if (allowed) _sendsDelivered++;
+            else _sendsRefused++;
             Post(container, callbackType, data, msgId);
             return msgId;
+        }
+    }
+
+    /// <summary>
+    /// Sends delivered and refused for frequency since start, over all containers: a count to poll while a run is under
+    /// way, where reading every container's log would compete with the sends for the gate.
+    /// </summary>
+    public JsonObject SendTotals()
+    {
+        lock (_gate)
+        {
+            return new JsonObject { ["delivered"] = _sendsDelivered, ["refused"] = _sendsRefused };
         }
     }
 

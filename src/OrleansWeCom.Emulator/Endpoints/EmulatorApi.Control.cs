@@ -19,6 +19,7 @@ internal static partial class EmulatorApi
         });
         control.Api("POST", "/containers/{hostname}/safe-validate", p => Plain(state.SafeValidate(p.Required("hostname"))));
         control.Api("GET", "/containers/{hostname}/sent", p => Plain(state.SentLog(p.Required("hostname"))));
+        control.Api("GET", "/sent/totals", _ => Plain(state.SendTotals()));
         control.Api("PUT", "/callbacks", p =>
         {
             var rate = p.Double("duplicateRate") ?? 0;
