@@ -251,7 +251,8 @@ public sealed class CallbackInboxStore : IAsyncDisposable
     private static DbParameter Add(DbCommand command, string name)
     {
         var p = command.CreateParameter();
-        p.ParameterName = name;
+        // Named as the SQL writes it: Microsoft.Data.Sqlite looks a bare name up once per possible prefix on every bind.
+        p.ParameterName = name[0] == '@' ? name : "@" + name;
         command.Parameters.Add(p);
         return p;
     }

@@ -442,7 +442,8 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private static DbParameter Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        // Named as the SQL writes it: Microsoft.Data.Sqlite looks a bare name up once per possible prefix on every bind.
+        parameter.ParameterName = name[0] == '@' ? name : "@" + name;
         parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
         return parameter;

@@ -86,7 +86,7 @@ public sealed partial class AccountGrain(
         if (idempotencyKey is not null && _idempotency.TryGetValue(idempotencyKey, out var existing)) return existing;
         EnsureAccepting(1);
         var row = NewRow(message, idempotencyKey);
-        await outbox.SaveAsync(row);
+        await outbox.InsertAsync(row);
         Accept(row);
         return row.MsgId;
     }
@@ -103,7 +103,7 @@ public sealed partial class AccountGrain(
     {
         EnsureAccepting(messages.Count);
         var rows = messages.Select(m => NewRow(m, null)).ToList();
-        await Task.WhenAll(rows.Select(outbox.SaveAsync));
+        await Task.WhenAll(rows.Select(outbox.InsertAsync));
         foreach (var row in rows) Accept(row);
         return rows.Select(r => r.MsgId).ToList();
     }

@@ -29,14 +29,13 @@ public sealed class OutboxStoreOptions
 
 /// <summary>
 /// The outbox table, written with group commit: concurrent writers' rows go to the database in one transaction, and
-/// each writer's task completes only when its row is durable. One upsert statement serves inserts and updates, so
-/// the latest image of a row is all that is written.
+/// each writer's task completes only when its row is durable. A row is inserted once, when it is accepted; every later
+/// image updates only the columns a send changes.
 /// </summary>
 public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, TimeProvider time, ILogger<OutboxStore> logger)
     : BackgroundService, IOutboxQueries
 {
-    private readonly Channel<(OutboxRow Row, TaskCompletionSource Done)> _writes =
-        Channel.CreateUnbounded<(OutboxRow, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Write> _writes = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _schema = new(1, 1);
     private bool _schemaReady;
     private Writer? _writer;
@@ -44,11 +43,16 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     private const string Columns =
         "msg_id, tenant, wx_id, seq, kind, conversation_id, body, state, attempts, enqueued_at, last_attempt_at, settled_at, next_attempt_at, host_msg_id, error_code, error_message, idempotency_key";
 
-    private const string UpsertSql =
-        $"INSERT INTO wecom_outbox ({Columns}) VALUES (@msg_id, @tenant, @wx_id, @seq, @kind, @conversation_id, @body, @state, @attempts, @enqueued_at, @last_attempt_at, @settled_at, @next_attempt_at, @host_msg_id, @error_code, @error_message, @idempotency_key) " +
-        "ON CONFLICT (msg_id) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, last_attempt_at = excluded.last_attempt_at, " +
-        "settled_at = excluded.settled_at, next_attempt_at = excluded.next_attempt_at, host_msg_id = excluded.host_msg_id, " +
-        "error_code = excluded.error_code, error_message = excluded.error_message";
+    private const string InsertSql =
+        $"INSERT INTO wecom_outbox ({Columns}) VALUES (@msg_id, @tenant, @wx_id, @seq, @kind, @conversation_id, @body, @state, @attempts, @enqueued_at, @last_attempt_at, @settled_at, @next_attempt_at, @host_msg_id, @error_code, @error_message, @idempotency_key)";
+
+    /// <summary>The columns a send changes after acceptance, in the order <see cref="WriteAsync"/> binds them.</summary>
+    private static readonly string[] UpdatedColumns =
+        ["state", "attempts", "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "msg_id"];
+
+    private const string UpdateSql =
+        "UPDATE wecom_outbox SET state = @state, attempts = @attempts, last_attempt_at = @last_attempt_at, settled_at = @settled_at, " +
+        "next_attempt_at = @next_attempt_at, host_msg_id = @host_msg_id, error_code = @error_code, error_message = @error_message WHERE msg_id = @msg_id";
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS wecom_outbox (
@@ -69,18 +73,32 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
             error_code INTEGER NULL,
             error_message TEXT NULL,
             idempotency_key VARCHAR(128) NULL);
-        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_account ON wecom_outbox (wx_id, state, seq);
-        CREATE UNIQUE INDEX IF NOT EXISTS ux_wecom_outbox_idempotency ON wecom_outbox (wx_id, idempotency_key);
-        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_settled ON wecom_outbox (settled_at);
+        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_open ON wecom_outbox (wx_id, seq) WHERE settled_at IS NULL;
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_wecom_outbox_idempotency_key ON wecom_outbox (wx_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_settled_at ON wecom_outbox (settled_at) WHERE settled_at IS NOT NULL;
+        DROP INDEX IF EXISTS ix_wecom_outbox_account;
+        DROP INDEX IF EXISTS ux_wecom_outbox_idempotency;
+        DROP INDEX IF EXISTS ix_wecom_outbox_settled;
         """;
 
-    /// <summary>Writes the row's latest image; completes when it is durable.</summary>
-    public Task SaveAsync(OutboxRow row)
+    // The indexes are partial so that a send's updates touch none of them until it settles: an open row enters the open
+    // index when accepted and leaves it when settled, and only settled rows are in the cleanup's index. (Indexes on
+    // (wx_id, state, seq) and on every row's settled_at, as earlier versions kept, moved at every state change.)
+
+    /// <summary>Writes a newly accepted row; completes when it is durable.</summary>
+    public Task InsertAsync(OutboxRow row) => Enqueue(row, insert: true);
+
+    /// <summary>Writes the latest image of a row already inserted; completes when it is durable.</summary>
+    public Task SaveAsync(OutboxRow row) => Enqueue(row, insert: false);
+
+    private Task Enqueue(OutboxRow row, bool insert)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_writes.Writer.TryWrite((row, done))) done.SetException(new InvalidOperationException("the outbox is shutting down"));
+        if (!_writes.Writer.TryWrite(new Write(row, insert, done))) done.SetException(new InvalidOperationException("the outbox is shutting down"));
         return done.Task;
     }
+
+    private readonly record struct Write(OutboxRow Row, bool Insert, TaskCompletionSource Done);
 
     /// <summary>Unsettled rows of one account in acceptance order, and the time of its last attempt.</summary>
     public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency)> LoadAccountAsync(
@@ -89,7 +107,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         var open = new List<OutboxRow>();
-        await using (var command = Command(connection, $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND state IN (0, 1) ORDER BY seq"))
+        await using (var command = Command(connection, $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NULL AND state IN (0, 1) ORDER BY seq"))
         {
             Add(command, "wx_id", wxId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -105,7 +123,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         }
 
         var keys = new Dictionary<string, string>();
-        await using (var command = Command(connection, "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE wx_id = @wx_id AND idempotency_key IS NOT NULL AND enqueued_at >= @since"))
+        await using (var command = Command(connection, "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE idempotency_key IS NOT NULL AND wx_id = @wx_id AND enqueued_at >= @since"))
         {
             Add(command, "wx_id", wxId);
             Add(command, "since", idempotencySince.ToUnixTimeMilliseconds());
@@ -121,7 +139,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, "SELECT DISTINCT wx_id FROM wecom_outbox WHERE state = 0");
+        await using var command = Command(connection, "SELECT DISTINCT wx_id FROM wecom_outbox WHERE settled_at IS NULL AND state = 0");
         var accounts = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) accounts.Add(reader.GetString(0));
@@ -144,7 +162,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await EnsureSchemaAsync(stoppingToken);
-        var batch = new List<(OutboxRow Row, TaskCompletionSource Done)>();
+        var batch = new List<Write>();
         var lastCleanup = time.GetUtcNow();
         try
         {
@@ -175,54 +193,63 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         }
     }
 
-    private async Task FlushAsync(List<(OutboxRow Row, TaskCompletionSource Done)> batch, CancellationToken cancellationToken)
+    private async Task FlushAsync(List<Write> batch, CancellationToken cancellationToken)
     {
         if (batch.Count == 0) return;
         try
         {
-            await WriteAsync(batch.Select(b => b.Row).ToList(), cancellationToken);
-            foreach (var (_, done) in batch) done.TrySetResult();
+            await WriteAsync(batch, cancellationToken);
+            foreach (var write in batch) write.Done.TrySetResult();
         }
         catch (Exception e) when (batch.Count > 1)
         {
             // One bad row must not fail its neighbours: write them one by one.
             LogBatchRetry(logger, batch.Count, e.Message);
-            foreach (var (row, done) in batch)
+            foreach (var write in batch)
             {
                 try
                 {
-                    await WriteAsync([row], cancellationToken);
-                    done.TrySetResult();
+                    await WriteAsync([write], cancellationToken);
+                    write.Done.TrySetResult();
                 }
                 catch (Exception single)
                 {
-                    done.TrySetException(single);
+                    write.Done.TrySetException(single);
                 }
             }
         }
         catch (Exception e)
         {
-            foreach (var (_, done) in batch) done.TrySetException(e);
+            foreach (var write in batch) write.Done.TrySetException(e);
         }
     }
 
-    private async Task WriteAsync(IReadOnlyList<OutboxRow> rows, CancellationToken cancellationToken)
+    private async Task WriteAsync(IReadOnlyList<Write> writes, CancellationToken cancellationToken)
     {
         var writer = _writer ??= await Writer.OpenAsync(this, cancellationToken);
         try
         {
             await using var transaction = await writer.Connection.BeginTransactionAsync(cancellationToken);
-            writer.Upsert.Transaction = transaction;
-            foreach (var row in rows)
+            writer.Insert.Transaction = transaction;
+            writer.Update.Transaction = transaction;
+            foreach (var (row, insert, _) in writes)
             {
-                object?[] values =
-                [
-                    row.MsgId, row.Tenant, row.WxId, row.Seq, (int)row.Kind, row.ConversationId, row.Body, (int)row.State, row.Attempts,
-                    row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
-                    row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
-                ];
-                for (var i = 0; i < values.Length; i++) writer.Upsert.Parameters[i].Value = values[i] ?? DBNull.Value;
-                await writer.Upsert.ExecuteNonQueryAsync(cancellationToken);
+                object?[] values = insert
+                    ?
+                    [
+                        row.MsgId, row.Tenant, row.WxId, row.Seq, (int)row.Kind, row.ConversationId, row.Body, (int)row.State, row.Attempts,
+                        row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
+                        row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
+                    ]
+                    :
+                    [
+                        (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
+                        row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
+                    ];
+                var command = insert ? writer.Insert : writer.Update;
+                for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+                if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+                    throw new InvalidOperationException($"outbox row {row.MsgId} was not {(insert ? "inserted" : "found to update")}");
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -237,27 +264,36 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     }
 
     /// <summary>
-    /// The one connection the write loop uses, with its upsert prepared once: a statement prepared per batch cost
+    /// The one connection the write loop uses, with its statements prepared once: a statement prepared per batch cost
     /// more than the rows it wrote.
     /// </summary>
-    private sealed class Writer(DbConnection connection, DbCommand upsert) : IAsyncDisposable
+    private sealed class Writer(DbConnection connection, DbCommand insert, DbCommand update) : IAsyncDisposable
     {
         public DbConnection Connection { get; } = connection;
-        public DbCommand Upsert { get; } = upsert;
+        public DbCommand Insert { get; } = insert;
+        public DbCommand Update { get; } = update;
 
         public static async Task<Writer> OpenAsync(OutboxStore store, CancellationToken cancellationToken)
         {
             var connection = await store.OpenAsync(cancellationToken);
-            var command = Command(connection, UpsertSql);
-            // One parameter per column, in the order WriteAsync fills them.
-            foreach (var name in Columns.Split(", ")) Add(command, name, DBNull.Value);
+            var insert = await PrepareAsync(connection, InsertSql, Columns.Split(", "), cancellationToken);
+            var update = await PrepareAsync(connection, UpdateSql, UpdatedColumns, cancellationToken);
+            return new Writer(connection, insert, update);
+        }
+
+        /// <summary>One parameter per column, in the order WriteAsync fills them.</summary>
+        private static async Task<DbCommand> PrepareAsync(DbConnection connection, string sql, IEnumerable<string> parameters, CancellationToken cancellationToken)
+        {
+            var command = Command(connection, sql);
+            foreach (var name in parameters) Add(command, name, DBNull.Value);
             await command.PrepareAsync(cancellationToken);
-            return new Writer(connection, command);
+            return command;
         }
 
         public async ValueTask DisposeAsync()
         {
-            await Upsert.DisposeAsync();
+            await Insert.DisposeAsync();
+            await Update.DisposeAsync();
             await Connection.DisposeAsync();
         }
     }
@@ -320,7 +356,8 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     private static DbParameter Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        // Named as the SQL writes it: Microsoft.Data.Sqlite looks a bare name up once per possible prefix on every bind.
+        parameter.ParameterName = name[0] == '@' ? name : "@" + name;
         parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
         return parameter;

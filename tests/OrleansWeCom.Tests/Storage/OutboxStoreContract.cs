@@ -1,0 +1,141 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OrleansWeCom.Grains.Sending;
+
+namespace OrleansWeCom.Tests.Storage;
+
+/// <summary>
+/// The outbox table on both databases: a row is inserted once and then updated in place, and what an account finds
+/// at activation (its open rows, its idempotency keys) and what a silo wakes at start come from the partial indexes.
+/// </summary>
+public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDatabase : StorageTestDatabase, new()
+{
+    private static readonly string[] EarlierIndexes = ["ix_wecom_outbox_account", "ux_wecom_outbox_idempotency", "ix_wecom_outbox_settled"];
+    private readonly TDatabase _database = new();
+    private OutboxStore? _store;
+
+    protected abstract DbProviderFactory Factory { get; }
+
+    protected abstract string ConnectionString { get; }
+
+    /// <summary>The names of the outbox table's indexes, primary key excluded.</summary>
+    protected abstract string IndexNamesSql { get; }
+
+    private OutboxStore Store => _store!;
+
+    protected virtual void BeforeFirstConnection()
+    {
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        BeforeFirstConnection();
+        // The table as an earlier version left it, with the indexes that moved at every state change.
+        await _database.ScalarAsync("""
+            CREATE TABLE wecom_outbox (msg_id VARCHAR(64) NOT NULL PRIMARY KEY, tenant VARCHAR(64) NOT NULL, wx_id VARCHAR(32) NOT NULL,
+                seq BIGINT NOT NULL, kind INTEGER NOT NULL, conversation_id VARCHAR(80) NOT NULL, body TEXT NOT NULL, state INTEGER NOT NULL,
+                attempts INTEGER NOT NULL, enqueued_at BIGINT NOT NULL, last_attempt_at BIGINT NULL, settled_at BIGINT NULL,
+                next_attempt_at BIGINT NULL, host_msg_id VARCHAR(64) NULL, error_code INTEGER NULL, error_message TEXT NULL,
+                idempotency_key VARCHAR(128) NULL);
+            CREATE INDEX ix_wecom_outbox_account ON wecom_outbox (wx_id, state, seq);
+            CREATE UNIQUE INDEX ux_wecom_outbox_idempotency ON wecom_outbox (wx_id, idempotency_key);
+            CREATE INDEX ix_wecom_outbox_settled ON wecom_outbox (settled_at);
+            SELECT 0;
+            """);
+        _store = new OutboxStore(Options.Create(new OutboxStoreOptions { Factory = Factory, ConnectionString = ConnectionString }),
+            TimeProvider.System, NullLogger<OutboxStore>.Instance);
+        await _store.StartAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.StopAsync(CancellationToken.None);
+            _store.Dispose();
+        }
+
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_row_is_inserted_once_then_updated_and_an_account_finds_only_its_open_rows()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var a1 = Row("a1", "wx-a", 1, now, null);
+        var a2 = Row("a2", "wx-a", 2, now, "key-1");
+        var b1 = Row("b1", "wx-b", 1, now, "key-1");
+        await Task.WhenAll(Store.InsertAsync(a1), Store.InsertAsync(a2), Store.InsertAsync(b1));
+
+        await Store.SaveAsync(a1 with { State = SendState.Sending, Attempts = 1, LastAttemptAt = now, HostMsgId = "host-a1" });
+        await Store.SaveAsync(b1 with { State = SendState.Sending, Attempts = 1, LastAttemptAt = now });
+        await Store.SaveAsync(b1 with { State = SendState.Sent, Attempts = 1, LastAttemptAt = now, SettledAt = now.AddSeconds(1), HostMsgId = "host-b1", ErrorCode = 0 });
+
+        var (open, lastAttempt, keys) = await Store.LoadAccountAsync("wx-a", now.AddHours(-1));
+        Assert.Equal(["a1", "a2"], open.Select(r => r.MsgId));
+        Assert.Equal((SendState.Sending, "host-a1", "body of a1"), (open[0].State, open[0].HostMsgId, open[0].Body));
+        Assert.Equal(now, lastAttempt);
+        Assert.Equal(new Dictionary<string, string> { ["key-1"] = "a2" }, keys);
+
+        var (openB, _, keysB) = await Store.LoadAccountAsync("wx-b", now.AddHours(-1));
+        Assert.Empty(openB);
+        Assert.Equal("b1", keysB["key-1"]);
+        Assert.Equal(["wx-a"], await Store.AccountsWithBacklogAsync());
+
+        var settled = await Store.FindRowAsync("b1");
+        Assert.Equal((SendState.Sent, "host-b1", 0, now.AddSeconds(1)), (settled!.State, settled.HostMsgId, settled.ErrorCode, settled.SettledAt));
+        Assert.Equal((b1.Tenant, b1.ConversationId, b1.Body, b1.EnqueuedAt), (settled.Tenant, settled.ConversationId, settled.Body, settled.EnqueuedAt));
+    }
+
+    [Fact]
+    public async Task An_update_of_a_row_never_inserted_and_a_second_row_under_one_idempotency_key_fail()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.SaveAsync(Row("ghost", "wx-a", 1, now, null) with { State = SendState.Sent }));
+        Assert.Null(await Store.FindRowAsync("ghost"));
+
+        await Store.InsertAsync(Row("k1", "wx-a", 1, now, "same"));
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.InsertAsync(Row("k2", "wx-a", 2, now, "same")));
+        await Store.InsertAsync(Row("k3", "wx-b", 1, now, "same"));
+        Assert.Equal(["k1"], (await Store.LoadAccountAsync("wx-a", now.AddHours(-1))).Open.Select(r => r.MsgId));
+    }
+
+    [Fact]
+    public async Task The_indexes_of_an_earlier_version_are_replaced_by_partial_ones()
+    {
+        // What a silo does first at start (OutboxRecovery): the schema is brought up to date before it answers.
+        Assert.Empty(await Store.AccountsWithBacklogAsync());
+        var names = await _database.StringsAsync(IndexNamesSql);
+        Assert.Empty(names.Intersect(EarlierIndexes));
+        Assert.Superset(new HashSet<string> { "ix_wecom_outbox_open", "ux_wecom_outbox_idempotency_key", "ix_wecom_outbox_settled_at" }, names.ToHashSet());
+    }
+
+    private static OutboxRow Row(string msgId, string wxId, long seq, DateTimeOffset now, string? idempotencyKey) =>
+        new(msgId, "tenant-1", wxId, seq, SendKind.Text, "S:1_2", $"body of {msgId}", SendState.Queued, 0, now, null, null, null, null, null, null, idempotencyKey);
+
+    protected TDatabase Database => _database;
+}
+
+public sealed class SqliteOutboxStoreTests : OutboxStoreContract<SqliteTestDatabase>
+{
+    protected override DbProviderFactory Factory => SqliteFactory.Instance;
+
+    protected override string ConnectionString => $"Data Source={Database.FilePath}";
+
+    protected override void BeforeFirstConnection() => Directory.CreateDirectory(Path.GetDirectoryName(Database.FilePath)!);
+
+    protected override string IndexNamesSql => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'wecom_outbox' AND name NOT LIKE 'sqlite_autoindex%'";
+}
+
+public sealed class PostgreSqlOutboxStoreTests : OutboxStoreContract<PostgreSqlTestDatabase>
+{
+    protected override DbProviderFactory Factory => NpgsqlFactory.Instance;
+
+    protected override string ConnectionString => Database.ConnectionString;
+
+    protected override string IndexNamesSql => "SELECT indexname::text FROM pg_indexes WHERE tablename = 'wecom_outbox' AND indexname <> 'wecom_outbox_pkey'";
+}
