@@ -124,6 +124,7 @@ services.AddWeComCallbacks(config);
 services.AddWeComEvents(config);
 if (config.GetValue("Mqtt:Enabled", true)) services.AddWeComMqtt(config);
 services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
+services.AddConversationOptions(config);
 services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
 var outboxConnectionString = StorageConnection.Sibling(storage, "outbox");
 services.AddOptions<OutboxStoreOptions>().Configure(o =>

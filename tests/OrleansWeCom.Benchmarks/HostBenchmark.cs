@@ -130,12 +130,14 @@ public static class HostBenchmark
         private readonly Process _host;
         private readonly HttpClient _api;
         private readonly HttpClient _world;
+        private readonly string _data;
 
-        private Run(EmulatorHost emulator, Process host, HttpClient api)
+        private Run(EmulatorHost emulator, Process host, HttpClient api, string data)
         {
             _emulator = emulator;
             _host = host;
             _api = api;
+            _data = data;
             _world = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         }
 
@@ -186,7 +188,7 @@ public static class HostBenchmark
                 await Task.Delay(200);
             }
 
-            return new Run(emulator, host, api);
+            return new Run(emulator, host, api, data);
         }
 
         public async Task<List<Account>> LoginAllAsync(int n, int concurrency)
@@ -257,6 +259,8 @@ public static class HostBenchmark
             _api.Dispose();
             _world.Dispose();
             await _emulator.DisposeAsync();
+            // The host's databases: a run leaves nothing behind.
+            Directory.Delete(_data, recursive: true);
         }
 
         private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();

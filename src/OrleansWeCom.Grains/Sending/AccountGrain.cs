@@ -176,22 +176,28 @@ public sealed partial class AccountGrain(
         if (_queue.Count == 1) Schedule(TimeSpan.Zero);
     }
 
-    /// <summary>A backlog keeps a reminder, so that a silo lost with it brings the account back elsewhere.</summary>
+    /// <summary>
+    /// A backlog keeps a reminder, so that a silo lost with it brings the account back elsewhere. It is registered when
+    /// a backlog appears and removed at its first tick that finds the queue empty, not whenever the queue runs dry: an
+    /// account sending now and then would otherwise write the reminder table twice per message.
+    /// </summary>
     private async Task KeepReminderAsync()
     {
-        var want = _queue.Count > 0;
-        if (want == _reminderSet) return;
-        if (want)
-            await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        else if (await this.GetReminder(OutboxReminder) is { } reminder)
-            await this.UnregisterReminder(reminder);
-        _reminderSet = want;
+        if (_queue.Count == 0 || _reminderSet) return;
+        await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        _reminderSet = true;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (_queue.Count > 0) Schedule(TimeSpan.Zero);
-        return Task.CompletedTask;
+        if (_queue.Count > 0)
+        {
+            Schedule(TimeSpan.Zero);
+            return;
+        }
+
+        if (await this.GetReminder(reminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        _reminderSet = false;
     }
 
     /// <summary>Arms the pump to run after <paramref name="due"/> (or sooner if it is already armed sooner).</summary>
