@@ -24,6 +24,12 @@ public sealed partial class CallbackInbox(
     private readonly Channel<IReadOnlyList<StoredRow>> _stored = Channel.CreateBounded<IReadOnlyList<StoredRow>>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource<long> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>
+    /// Set whenever work is queued. The writer sleeps on it between batches: blocking on the channel's task instead
+    /// spun the CPU first (Task.Wait spins before it sleeps), 6% of the host's CPU while sending at full pace.
+    /// </summary>
+    private readonly ManualResetEventSlim _queued = new(false, spinCount: 0);
     private Task? _writer;
     private long _stores;
     private long _duplicates;
@@ -75,6 +81,7 @@ public sealed partial class CallbackInbox(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _work.Writer.TryComplete();
+        _queued.Set();
         if (_writer is not null) await _writer.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _stopping.CancelAsync();
     }
@@ -85,13 +92,14 @@ public sealed partial class CallbackInbox(
         await _ready.Task.WaitAsync(cancellationToken);
         var item = new InsertItem(callback, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_work.Writer.TryWrite(item)) throw new InvalidOperationException("the callback inbox is shutting down");
+        _queued.Set();
         return await item.Done.Task ? StoreOutcome.Stored : StoreOutcome.Duplicate;
     }
 
     public void Acknowledge(IReadOnlyList<long> inboxIds, CallbackOutcome outcome)
     {
         if (inboxIds.Count == 0) return;
-        _work.Writer.TryWrite(new MarkItem(inboxIds, outcome));
+        if (_work.Writer.TryWrite(new MarkItem(inboxIds, outcome))) _queued.Set();
         Acknowledged?.Invoke(inboxIds);
     }
 
@@ -103,7 +111,7 @@ public sealed partial class CallbackInbox(
         DbConnection? connection = null;
         try
         {
-            while (reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+            while (WaitForWork(reader))
             {
                 if (_options.BatchLinger > TimeSpan.Zero && reader.Count < _options.BatchSize) Thread.Sleep(_options.BatchLinger);
                 while (inserts.Count < _options.BatchSize && reader.TryRead(out var item))
@@ -151,6 +159,19 @@ public sealed partial class CallbackInbox(
         {
             _stored.Writer.TryComplete();
             connection?.Dispose();
+        }
+    }
+
+    /// <summary>Sleeps until an item is queued; false once the channel is completed and drained.</summary>
+    private bool WaitForWork(ChannelReader<WriterItem> reader)
+    {
+        while (true)
+        {
+            // Checked after every reset: an item queued between the check and the wait has set the event already.
+            if (reader.TryPeek(out _)) return true;
+            if (reader.Completion.IsCompleted) return false;
+            _queued.Wait();
+            _queued.Reset();
         }
     }
 
