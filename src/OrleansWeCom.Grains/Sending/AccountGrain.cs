@@ -32,6 +32,12 @@ public sealed partial class AccountGrain(
     private readonly Dictionary<string, string> _byHostMsgId = [];
     private Dictionary<string, string> _idempotency = [];
     private DateTimeOffset? _lastSendAt;
+
+    /// <summary>The send marked durably as being sent, ahead of its moment; it goes to the host when the gap allows.</summary>
+    private OutboxRow? _prepared;
+
+    /// <summary>How long the mark's write recently took (a moving average): the pump writes it that much ahead.</summary>
+    private TimeSpan _markLatency;
     private IGrainTimer? _pump;
     private BudgetLease? _lease;
     private long _leaseSequence = DateTimeOffset.UtcNow.UtcTicks;
@@ -64,7 +70,19 @@ public sealed partial class AccountGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        await UnprepareAsync();
         await ReturnLeaseAsync();
+    }
+
+    /// <summary>A send marked ahead but not made goes back to the head of the queue, so it is neither lost nor doubted.</summary>
+    private async Task UnprepareAsync()
+    {
+        if (_prepared is not { } row) return;
+        _prepared = null;
+        row = row with { State = SendState.Queued, Attempts = row.Attempts - 1, LastAttemptAt = null };
+        _open[row.MsgId] = row;
+        _queue.AddFirst(row);
+        await outbox.SaveAsync(row);
     }
 
     public async Task BindAsync(ContainerView container)
@@ -112,7 +130,7 @@ public sealed partial class AccountGrain(
         _open.TryGetValue(msgId, out var row) ? row.ToStatus()
         : await outbox.FindRowAsync(msgId) is { } stored && stored.WxId == WxId ? stored.ToStatus() : null;
 
-    public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
+    public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count + (_prepared is null ? 0 : 1));
 
     public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage)
     {
@@ -240,9 +258,30 @@ public sealed partial class AccountGrain(
 
     private async Task PumpOnceAsync(CancellationToken cancellationToken)
     {
-        if (_queue.First is not { } node) return;
-        if (Container is not { Status: ContainerStatus.Online } container) return;
+        if (Container is not { Status: ContainerStatus.Online } container)
+        {
+            await UnprepareAsync();
+            return;
+        }
+
         var now = time.GetUtcNow();
+        // The gap is enforced by the clock, not by the timer: timers may fire a little early.
+        var gap = _options.AccountSendInterval + _options.PacingMargin;
+        var sendAt = _lastSendAt + gap ?? now;
+        if (_prepared is { } prepared)
+        {
+            if (now < sendAt)
+            {
+                Schedule(sendAt - now);
+                return;
+            }
+
+            _prepared = null;
+            await SendAsync(container, prepared, cancellationToken);
+            return;
+        }
+
+        if (_queue.First is not { } node) return;
         var row = node.Value;
         if (row.NextAttemptAt is { } notBefore && notBefore > now)
         {
@@ -250,15 +289,15 @@ public sealed partial class AccountGrain(
             return;
         }
 
-        // The gap is enforced by the clock, not by the timer: timers may fire a little early.
-        var gap = _options.AccountSendInterval + _options.PacingMargin;
-        if (_lastSendAt is { } last && now - last < gap)
+        var ahead = _markLatency < _options.MaxPrepareAhead ? _markLatency : _options.MaxPrepareAhead;
+        if (now < sendAt - ahead)
         {
-            Schedule(last + gap - now);
+            Schedule(sendAt - ahead - now);
             return;
         }
 
-        if (!await TakeTokenAsync(now))
+        // A token must still be good at the moment of the send, not only now.
+        if (!await TakeTokenAsync(sendAt > now ? sendAt : now))
         {
             Schedule(_lease?.RetryAfter ?? gap);
             return;
@@ -270,7 +309,24 @@ public sealed partial class AccountGrain(
         row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null, HostMsgId = null };
         _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
-        now = time.GetUtcNow();
+        var marked = time.GetUtcNow();
+        // Written ahead by 1.5 times the recent latency of this write, so that it is usually done before the moment.
+        _markLatency = (_markLatency * 0.8) + ((marked - now) * 1.5 * 0.2);
+        if (marked < sendAt)
+        {
+            _prepared = row;
+            Schedule(sendAt - marked);
+            return;
+        }
+
+        await SendAsync(container, row, cancellationToken);
+    }
+
+    /// <summary>Hands a send marked as being sent to the host, and records the host's answer.</summary>
+    private async Task SendAsync(ContainerView container, OutboxRow row, CancellationToken cancellationToken)
+    {
+        var gap = _options.AccountSendInterval + _options.PacingMargin;
+        var now = time.GetUtcNow();
         _lastSendAt = now;
         row = row with { LastAttemptAt = now };
         try

@@ -9,6 +9,13 @@ public sealed class SendingOptions
     /// <summary>Added to the interval, counted from the host's answer to the previous send, against clock jitter.</summary>
     public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// How long before its moment a send may be marked durably as being sent. The mark is written ahead, by as much as
+    /// it recently took, so that its write does not lengthen the interval; a silo lost within this window leaves the
+    /// send "outcome unknown" (not sent again) although it never reached the host. Zero writes the mark at the moment.
+    /// </summary>
+    public TimeSpan MaxPrepareAhead { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Sends one corp may make across all its accounts in any rolling <see cref="CorpWindow"/> (the seed: 50,000).</summary>
     public int CorpSendsPerWindow { get; set; } = 50_000;
 
