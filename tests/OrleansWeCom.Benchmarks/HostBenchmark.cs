@@ -40,7 +40,7 @@ public static class HostBenchmark
     {
         var n = Arg(args, "--accounts", 1000);
         var m = Arg(args, "--corps", 10);
-        var backlog = Arg(args, "--backlog", 20);
+        var backlog = Arg(args, "--backlog", 60);
         var budget = Arg(args, "--budget", 50_000);
         var window = TimeSpan.FromSeconds(Arg(args, "--window-seconds", 3600));
         await using var run = await Run.StartAsync(n, m, budget, window);
