@@ -33,8 +33,11 @@ public sealed partial class AccountGrain(
     private Dictionary<string, string> _idempotency = [];
     private DateTimeOffset? _lastSendAt;
 
-    /// <summary>The send marked durably as being sent, ahead of its moment; it goes to the host when the gap allows.</summary>
-    private OutboxRow? _prepared;
+    /// <summary>
+    /// The send marked durably as being sent, ahead of its moment (and the queued row it was), which goes to the host
+    /// when the gap allows.
+    /// </summary>
+    private (OutboxRow Marked, OutboxRow Queued)? _prepared;
 
     /// <summary>How long the mark's write recently took (a moving average): the pump writes it that much ahead.</summary>
     private TimeSpan _markLatency;
@@ -70,16 +73,24 @@ public sealed partial class AccountGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await UnprepareAsync();
+        try
+        {
+            await UnprepareAsync();
+        }
+        catch (Exception e)
+        {
+            // Left marked as being sent: after reactivation it reads "outcome unknown" and is not sent again.
+            LogSendFailed(logger, WxId, "unprepare", e.Message);
+        }
+
         await ReturnLeaseAsync();
     }
 
     /// <summary>A send marked ahead but not made goes back to the head of the queue, so it is neither lost nor doubted.</summary>
     private async Task UnprepareAsync()
     {
-        if (_prepared is not { } row) return;
+        if (_prepared is not { Queued: var row }) return;
         _prepared = null;
-        row = row with { State = SendState.Queued, Attempts = row.Attempts - 1, LastAttemptAt = null };
         _open[row.MsgId] = row;
         _queue.AddFirst(row);
         await outbox.SaveAsync(row);
@@ -268,7 +279,7 @@ public sealed partial class AccountGrain(
         // The gap is enforced by the clock, not by the timer: timers may fire a little early.
         var gap = _options.AccountSendInterval + _options.PacingMargin;
         var sendAt = _lastSendAt + gap ?? now;
-        if (_prepared is { } prepared)
+        if (_prepared is { Marked: var prepared })
         {
             if (now < sendAt)
             {
@@ -304,6 +315,7 @@ public sealed partial class AccountGrain(
         }
 
         _queue.RemoveFirst();
+        var queued = row;
         // The attempt is recorded before the host is called: after a crash, a row left in Sending without the host's
         // msgId most likely reached the host, and is not sent again (a duplicate is what WeCom and customers punish).
         row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null, HostMsgId = null };
@@ -314,7 +326,7 @@ public sealed partial class AccountGrain(
         _markLatency = (_markLatency * 0.8) + ((marked - now) * 1.5 * 0.2);
         if (marked < sendAt)
         {
-            _prepared = row;
+            _prepared = (row, queued);
             Schedule(sendAt - marked);
             return;
         }
