@@ -229,7 +229,7 @@ public sealed partial class AccountGrain(
         _reminderSet = false;
     }
 
-    /// <summary>Arms the pump to run after <paramref name="due"/> (or sooner if it is already armed sooner).</summary>
+    /// <summary>Re-arms the pump to run after <paramref name="due"/>, replacing any earlier deadline.</summary>
     private void Schedule(TimeSpan due)
     {
         if (due == Timeout.InfiniteTimeSpan)
