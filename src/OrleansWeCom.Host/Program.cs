@@ -113,7 +113,7 @@ builder.UseOrleans(silo =>
     if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
         silo.Configure<SiloOptions>(o => o.SiloName = siloName);
     silo.UseWeComStorage(storage);
-    silo.AddWeComStreams();
+    silo.AddWeComCallbackGrains();
     silo.Services.AddSingleton<GrainCallCounter>();
     silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
 });

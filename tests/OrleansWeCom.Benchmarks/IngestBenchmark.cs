@@ -129,7 +129,6 @@ public static class IngestBenchmark
             if (grainStorage == "memory")
             {
                 silo.AddMemoryGrainStorage(StorageNames.Grains);
-                silo.AddMemoryGrainStorage("PubSubStore");
                 silo.UseInMemoryReminderService();
             }
             else
@@ -137,7 +136,7 @@ public static class IngestBenchmark
                 silo.UseWeComStorage(Storage(file));
             }
 
-            silo.AddWeComStreams(o => o.FlushInterval = flush);
+            silo.AddWeComCallbackGrains(o => o.FlushInterval = flush);
         });
         if (events == "log")
         {

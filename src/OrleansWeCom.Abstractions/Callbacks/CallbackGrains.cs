@@ -1,12 +1,5 @@
 namespace OrleansWeCom.Callbacks;
 
-/// <summary>Names of the callback streams: one stream per container hostname, so one container's callbacks stay in order.</summary>
-public static class CallbackStreams
-{
-    public const string Provider = "wecom";
-    public const string Namespace = "wecom-callbacks";
-}
-
 /// <summary>A stored callback as it travels from the inbox to its router: the inbox row id, the posting host and the raw body.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.InboxCallback")]
 public sealed record InboxCallback(
@@ -46,8 +39,8 @@ public interface ICallbackAcknowledger
 }
 
 /// <summary>
-/// Applies one container's callbacks in order (implicitly subscribed to its stream, keyed by the container hostname) and
-/// fans them out to the container, account, conversation and group grains, then to the tenant.
+/// Applies one container's callbacks in order (keyed by the container hostname; the inbox's dispatcher calls it one batch
+/// at a time) and fans them out to the container, account, conversation and group grains, then to the tenant.
 /// </summary>
 [Alias("OrleansWeCom.ICallbackRouterGrain")]
 public interface ICallbackRouterGrain : IGrainWithStringKey

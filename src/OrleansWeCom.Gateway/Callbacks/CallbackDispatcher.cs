@@ -1,17 +1,17 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
-using Orleans.Streams;
 using OrleansWeCom.Callbacks;
 
 namespace OrleansWeCom.Gateway.Callbacks;
 
 /// <summary>
-/// Publishes stored callbacks into the per-container Orleans streams: first every row left unprocessed by an earlier
-/// run (in inbox order), then what the inbox stores. Memory streams lose what a dying silo held, so a row not marked
-/// processed within <see cref="CallbackOptions.RedeliverAfter"/> is published again; the routers' idempotency makes
-/// that harmless. Also deletes processed rows past the de-duplication retention.
+/// Hands stored callbacks to their container's router grain: first every row left unprocessed by an earlier run (in
+/// inbox order), then what the inbox stores. Each container has a lane: its batches go to its router one after the
+/// other, in inbox order, while containers proceed side by side and the dispatcher itself never waits for a router. A
+/// row not marked processed within <see cref="CallbackOptions.RedeliverAfter"/> (its router failed, or a silo died
+/// with it) is handed over again; the routers' idempotency makes that harmless. Also deletes processed rows past the
+/// de-duplication retention.
 /// </summary>
 public sealed partial class CallbackDispatcher(
     CallbackInbox inbox,
@@ -25,6 +25,11 @@ public sealed partial class CallbackDispatcher(
     private readonly CallbackOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, InFlight> _inFlight = new();
     private SemaphoreSlim? _capacity;
+
+    private CancellationToken _stopping;
+
+    /// <summary>The last hand-over of each container, which its next one follows.</summary>
+    private readonly Dictionary<string, Task> _lanes = new(StringComparer.Ordinal);
     private long _published;
     private long _redelivered;
 
@@ -39,6 +44,7 @@ public sealed partial class CallbackDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
+        _stopping = ct;
         _capacity = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
         inbox.Acknowledged += OnAcknowledged;
         var maxRecovered = await inbox.Ready.WaitAsync(ct);
@@ -88,20 +94,61 @@ public sealed partial class CallbackDispatcher(
             if (!_inFlight.TryAdd(row.Id, new InFlight { PublishedAt = now })) _capacity.Release();
         }
 
-        await Retry(() => PublishAsync(rows), ct);
+        Publish(rows);
     }
 
-    /// <summary>One stream item per container; containers in parallel, each container's rows in inbox order.</summary>
-    private async Task<bool> PublishAsync(IReadOnlyList<StoredRow> rows)
+    /// <summary>
+    /// One batch per container, queued on its lane. (Memory streams did this before: they added a queue grain, a poll,
+    /// and two copies of every callback, and no durability, which the inbox already gives.)
+    /// </summary>
+    private void Publish(IReadOnlyList<StoredRow> rows)
     {
-        var provider = client.GetStreamProvider(CallbackStreams.Provider);
-        await Task.WhenAll(rows.GroupBy(r => r.Source).Select(g =>
+        foreach (var group in rows.GroupBy(r => r.Source))
         {
-            var stream = provider.GetStream<CallbackBatch>(StreamId.Create(CallbackStreams.Namespace, g.Key));
-            return stream.OnNextAsync(new CallbackBatch(g.Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt)).ToList()));
-        }));
+            var batch = new CallbackBatch(group.Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt)).ToList());
+            lock (_lanes)
+            {
+                var lane = HandOverAsync(_lanes.GetValueOrDefault(group.Key) ?? Task.CompletedTask, group.Key, batch);
+                _lanes[group.Key] = lane;
+                _ = lane.ContinueWith(done => EndLane(group.Key, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+
         Interlocked.Add(ref _published, rows.Count);
-        return true;
+    }
+
+    private async Task HandOverAsync(Task previous, string container, CallbackBatch batch)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // A router fails only when the cluster does (it keeps a callback it cannot apply unmarked): a silo starting or
+        // leaving. A few quick retries ride that out in order; after them the sweep hands the rows over again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.GetGrain<ICallbackRouterGrain>(container).ApplyAsync(batch);
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && !_stopping.IsCancellationRequested)
+            {
+                LogHandOverRetry(logger, container, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time, _stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            catch (Exception e)
+            {
+                LogHandOverFailed(logger, e, container, batch.Items.Count);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Forgets a container's lane once its last hand-over is done, so idle containers cost nothing.</summary>
+    private void EndLane(string container, Task done)
+    {
+        lock (_lanes)
+        {
+            if (_lanes.TryGetValue(container, out var last) && last == done) _lanes.Remove(container);
+        }
     }
 
     private void OnAcknowledged(IReadOnlyList<long> ids)
@@ -167,7 +214,7 @@ public sealed partial class CallbackDispatcher(
         {
             Interlocked.Add(ref _redelivered, again.Count);
             LogRedelivering(logger, again.Count);
-            await PublishAsync(again);
+            Publish(again);
         }
     }
 
@@ -224,11 +271,17 @@ public sealed partial class CallbackDispatcher(
     [LoggerMessage(Level = LogLevel.Information, Message = "Callback inbox: {Count} callbacks stored before the restart and not yet applied are applied now")]
     private static partial void LogRecovered(ILogger logger, long count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Count} callbacks not applied in time are published again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Count} callbacks not applied in time are handed over again")]
     private static partial void LogRedelivering(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Callback inbox: {Count} callbacks failed {Attempts} times and are marked failed (kept in the inbox)")]
     private static partial void LogGivenUp(ILogger logger, int count, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: router of {Container} unavailable ({Error}); retrying")]
+    private static partial void LogHandOverRetry(ILogger logger, string container, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Callback inbox: {Count} callbacks of {Container} could not be handed over; the sweep hands them over again")]
+    private static partial void LogHandOverFailed(ILogger logger, Exception e, string container, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Error}; retrying in {Delay}")]
     private static partial void LogPublishRetry(ILogger logger, string error, TimeSpan delay);

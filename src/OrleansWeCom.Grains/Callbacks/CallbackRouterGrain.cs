@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Grains.Events;
 
@@ -9,9 +8,9 @@ namespace OrleansWeCom.Grains.Callbacks;
 /// Applies one container's callbacks in inbox order and fans them out: life cycle to the container grain, send echoes
 /// to the account grain, messages to conversation grains, room changes to group grains; then hands the callback to
 /// the tenant. Keeps no state of its own: repeats are caught by the inbox, re-deliveries after a crash by the
-/// idempotent grains downstream and by the tenant event log's msgId.
+/// idempotent grains downstream and by the tenant event log's msgId. The inbox's dispatcher calls it directly, one
+/// batch at a time per container.
 /// </summary>
-[ImplicitStreamSubscription(CallbackStreams.Namespace)]
 public sealed partial class CallbackRouterGrain(
     ITenantEventPublisher events,
     ICallbackAcknowledger acknowledger,
@@ -23,13 +22,6 @@ public sealed partial class CallbackRouterGrain(
     private DateTimeOffset _containerFetchedAt;
 
     private string Name => this.GetPrimaryKeyString();
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        var stream = this.GetStreamProvider(CallbackStreams.Provider)
-            .GetStream<CallbackBatch>(StreamId.Create(CallbackStreams.Namespace, Name));
-        await stream.SubscribeAsync((batch, _) => ApplyAsync(batch));
-    }
 
     public async Task ApplyAsync(CallbackBatch batch)
     {

@@ -8,18 +8,9 @@ namespace OrleansWeCom.Grains.Callbacks;
 
 public static partial class SiloBuilderExtensions
 {
-    /// <summary>
-    /// The callback stream provider (<see cref="CallbackStreams.Provider"/>, memory queues: the inbox is the durability) and
-    /// the options of the callback grains. Needs a grain storage named <c>PubSubStore</c>.
-    /// </summary>
-    public static ISiloBuilder AddWeComStreams(this ISiloBuilder silo, Action<CallbackGrainOptions>? configure = null)
+    /// <summary>The options of the callback grains, and the acknowledger they report to when no inbox runs here.</summary>
+    public static ISiloBuilder AddWeComCallbackGrains(this ISiloBuilder silo, Action<CallbackGrainOptions>? configure = null)
     {
-        silo.AddMemoryStreams(CallbackStreams.Provider, b =>
-        {
-            b.ConfigurePartitioning(8);
-            // The default 100 ms poll would add up to 100 ms to every callback's way to its router.
-            b.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10)));
-        });
         var options = silo.Services.AddOptions<CallbackGrainOptions>();
         if (configure is not null) options.Configure(configure);
         silo.Services.TryAddSingleton<ICallbackAcknowledger, UnconfiguredAcknowledger>();

@@ -7,11 +7,8 @@ namespace OrleansWeCom.Host.Storage;
 
 public static class SiloBuilderStorageExtensions
 {
-    /// <summary>The grain storage that memory streams keep their subscriptions in.</summary>
-    public const string PubSubStorageName = "PubSubStore";
-
     /// <summary>
-    /// Grain storage <c>wecom</c> and <c>PubSubStore</c> and the reminder table, through Orleans' ADO.NET
+    /// Grain storage <c>wecom</c> and the reminder table, through Orleans' ADO.NET
     /// providers on the configured database; prepares the database (and applies our schema when
     /// <see cref="StorageOptions.ShouldApplySchema"/>) before any provider starts.
     /// </summary>
@@ -29,15 +26,12 @@ public static class SiloBuilderStorageExtensions
             silo.Services.AddSqliteCheckpoints(connectionString);
         }
 
-        foreach (var name in new[] { StorageNames.Grains, PubSubStorageName })
+        silo.AddAdoNetGrainStorage(StorageNames.Grains, ob => ob.Configure<IServiceProvider>((o, services) =>
         {
-            silo.AddAdoNetGrainStorage(name, ob => ob.Configure<IServiceProvider>((o, services) =>
-            {
-                o.Invariant = invariant;
-                o.ConnectionString = connectionString;
-                o.GrainStorageSerializer = BinaryStateSerializer(services);
-            }));
-        }
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+            o.GrainStorageSerializer = BinaryStateSerializer(services);
+        }));
 
         silo.UseAdoNetReminderService(o =>
         {

@@ -113,7 +113,7 @@ public sealed class CallbackTestHost : IAsyncDisposable
             silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "callbacks");
             silo.UseLocalhostClustering(siloPort, gatewayPort);
             silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={databaseFile}" });
-            silo.AddWeComStreams(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
+            silo.AddWeComCallbackGrains(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
         });
         builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         builder.Services.AddSingleton<IContainerHosts, NoContainerHosts>();
