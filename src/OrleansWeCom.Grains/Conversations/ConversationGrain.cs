@@ -187,7 +187,13 @@ public sealed partial class ConversationGrain(
                 _flushTimer?.Dispose();
                 _flushTimer = null;
             }
-        }, new GrainTimerCreationOptions { DueTime = _options.FlushInterval, Period = _options.FlushInterval });
+        }, new GrainTimerCreationOptions { DueTime = FirstFlush(), Period = _options.FlushInterval });
+
+    /// <summary>
+    /// The first write-behind of a conversation comes after a random half to whole interval: conversations that start
+    /// together (a campaign, a silo start) would otherwise all write at once, every interval, in one burst.
+    /// </summary>
+    private TimeSpan FirstFlush() => _options.FlushInterval * (0.5 + (Random.Shared.NextDouble() * 0.5));
 
     private ConversationSummary? Summary()
     {

@@ -132,7 +132,9 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         var fast = await _host.TenantClientAsync("t-fast");
         await WebhookTestHost.PutWebhookAsync(slow, _receiver.Url("slow"));
         await WebhookTestHost.PutWebhookAsync(fast, _receiver.Url("fast"));
-        _receiver.Hook("slow").Delay = TimeSpan.FromSeconds(2);
+        // Each slow delivery takes 5 s: a fast tenant queued behind even one of them would wait seconds, so the 2.5 s
+        // bound below tells the two apart with room for a loaded machine.
+        _receiver.Hook("slow").Delay = TimeSpan.FromSeconds(5);
 
         for (var i = 0; i < 40; i++)
             await _host.Publisher.PublishAsync(SampleEvents.Text("t-slow", "1688854355260001", $"S:1688854355260001_78813008390700{i:00}", $"slow {i}"));
@@ -144,7 +146,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         var fastDelivered = await WebhookTestHost.EventuallyAsync(() => _receiver.DeliveredTo("fast"), r => r.Count >= 10, Patience);
         Assert.Equal(10, fastDelivered.Count);
         var took = fastDelivered.Max(r => r.At) - started;
-        Assert.True(took < TimeSpan.FromSeconds(1), $"the fast tenant waited {took} behind the slow one");
+        Assert.True(took < TimeSpan.FromSeconds(2.5), $"the fast tenant waited {took} behind the slow one");
         Assert.True(_receiver.DeliveredTo("slow").Count < 40, "the slow tenant should still be working through its backlog");
     }
 
