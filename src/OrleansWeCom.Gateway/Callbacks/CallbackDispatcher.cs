@@ -255,7 +255,7 @@ public sealed partial class CallbackDispatcher(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                LogPublishRetry(logger, e.Message, delay);
+                LogRetry(logger, e.Message, delay);
                 await Task.Delay(delay, time, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
@@ -284,7 +284,7 @@ public sealed partial class CallbackDispatcher(
     private static partial void LogHandOverFailed(ILogger logger, Exception e, string container, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: {Error}; retrying in {Delay}")]
-    private static partial void LogPublishRetry(ILogger logger, string error, TimeSpan delay);
+    private static partial void LogRetry(ILogger logger, string error, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Callback inbox: redelivery or cleanup pass failed")]
     private static partial void LogSweepFailed(ILogger logger, Exception e);

@@ -50,6 +50,9 @@ public sealed partial class AccountGrain(
     private const string OutboxReminder = "outbox";
 
     private string WxId => this.GetPrimaryKeyString();
+
+    /// <summary>The least time from the host's answer to one send until the next send leaves.</summary>
+    private TimeSpan Gap => _options.AccountSendInterval + _options.PacingMargin;
     private ContainerView? Container => state.State.Container;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -277,8 +280,7 @@ public sealed partial class AccountGrain(
 
         var now = time.GetUtcNow();
         // The gap is enforced by the clock, not by the timer: timers may fire a little early.
-        var gap = _options.AccountSendInterval + _options.PacingMargin;
-        var sendAt = _lastSendAt + gap ?? now;
+        var sendAt = _lastSendAt + Gap ?? now;
         if (_prepared is { Marked: var prepared })
         {
             if (now < sendAt)
@@ -300,7 +302,8 @@ public sealed partial class AccountGrain(
             return;
         }
 
-        var ahead = _markLatency < _options.MaxPrepareAhead ? _markLatency : _options.MaxPrepareAhead;
+        // Written ahead by 1.5 times the recent latency of the mark, so that it is usually done before the moment.
+        var ahead = _markLatency * 1.5 < _options.MaxPrepareAhead ? _markLatency * 1.5 : _options.MaxPrepareAhead;
         if (now < sendAt - ahead)
         {
             Schedule(sendAt - ahead - now);
@@ -310,7 +313,7 @@ public sealed partial class AccountGrain(
         // A token must still be good at the moment of the send, not only now.
         if (!await TakeTokenAsync(sendAt > now ? sendAt : now))
         {
-            Schedule(_lease?.RetryAfter ?? gap);
+            Schedule(_lease?.RetryAfter ?? Gap);
             return;
         }
 
@@ -322,8 +325,7 @@ public sealed partial class AccountGrain(
         _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
         var marked = time.GetUtcNow();
-        // Written ahead by 1.5 times the recent latency of this write, so that it is usually done before the moment.
-        _markLatency = (_markLatency * 0.8) + ((marked - now) * 1.5 * 0.2);
+        _markLatency = (_markLatency * 0.8) + ((marked - now) * 0.2);
         if (marked < sendAt)
         {
             _prepared = (row, queued);
@@ -337,7 +339,6 @@ public sealed partial class AccountGrain(
     /// <summary>Hands a send marked as being sent to the host, and records the host's answer.</summary>
     private async Task SendAsync(ContainerView container, OutboxRow row, CancellationToken cancellationToken)
     {
-        var gap = _options.AccountSendInterval + _options.PacingMargin;
         var now = time.GetUtcNow();
         _lastSendAt = now;
         row = row with { LastAttemptAt = now };
@@ -377,8 +378,8 @@ public sealed partial class AccountGrain(
         else _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
         await DetectZombieAsync();
-        // The next send is due a full gap after this one began, not after its bookkeeping ended.
-        Schedule(_queue.Count > 0 ? _lastSendAt.Value + gap - time.GetUtcNow() : Timeout.InfiniteTimeSpan);
+        // The next send is due a full gap after the host's answer to this one, not after its bookkeeping ended.
+        Schedule(_queue.Count > 0 ? _lastSendAt.Value + Gap - time.GetUtcNow() : Timeout.InfiniteTimeSpan);
     }
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)

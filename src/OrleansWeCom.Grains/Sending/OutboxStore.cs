@@ -43,16 +43,32 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     private const string Columns =
         "msg_id, tenant, wx_id, seq, kind, conversation_id, body, state, attempts, enqueued_at, last_attempt_at, settled_at, next_attempt_at, host_msg_id, error_code, error_message, idempotency_key";
 
-    private const string InsertSql =
-        $"INSERT INTO wecom_outbox ({Columns}) VALUES (@msg_id, @tenant, @wx_id, @seq, @kind, @conversation_id, @body, @state, @attempts, @enqueued_at, @last_attempt_at, @settled_at, @next_attempt_at, @host_msg_id, @error_code, @error_message, @idempotency_key)";
+    /// <summary>Every column, in the order <see cref="WriteAsync"/> binds an insert.</summary>
+    private static readonly string[] InsertedColumns = Columns.Split(", ");
 
-    /// <summary>The columns a send changes after acceptance, in the order <see cref="WriteAsync"/> binds them.</summary>
+    /// <summary>The columns a send changes after acceptance, in the order <see cref="WriteAsync"/> binds an update.</summary>
     private static readonly string[] UpdatedColumns =
-        ["state", "attempts", "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message", "msg_id"];
+        ["state", "attempts", "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message"];
 
-    private const string UpdateSql =
-        "UPDATE wecom_outbox SET state = @state, attempts = @attempts, last_attempt_at = @last_attempt_at, settled_at = @settled_at, " +
-        "next_attempt_at = @next_attempt_at, host_msg_id = @host_msg_id, error_code = @error_code, error_message = @error_message WHERE msg_id = @msg_id";
+    private static readonly string InsertSql =
+        $"INSERT INTO wecom_outbox ({Columns}) VALUES ({string.Join(", ", InsertedColumns.Select(c => "@" + c))})";
+
+    private static readonly string UpdateSql =
+        $"UPDATE wecom_outbox SET {string.Join(", ", UpdatedColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id";
+
+    /// <summary>An account's unsettled rows, read at its activation.</summary>
+    internal const string OpenRowsSql = $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NULL AND state IN (0, 1) ORDER BY seq";
+
+    /// <summary>
+    /// When an account's last settled send settled, read at its activation: with its open rows' attempts, the time its
+    /// first send keeps the gap from. A settlement comes after its attempt, so counting from it is on the safe side, and
+    /// one index entry answers (the latest attempt over all the account's rows would read its whole history).
+    /// </summary>
+    internal const string LastSettledSql = "SELECT MAX(settled_at) FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NOT NULL";
+
+    /// <summary>An account's idempotency keys still answering, read at its activation.</summary>
+    internal const string IdempotencyKeysSql =
+        "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE idempotency_key IS NOT NULL AND wx_id = @wx_id AND enqueued_at >= @since";
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS wecom_outbox (
@@ -74,6 +90,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
             error_message TEXT NULL,
             idempotency_key VARCHAR(128) NULL);
         CREATE INDEX IF NOT EXISTS ix_wecom_outbox_open ON wecom_outbox (wx_id, seq) WHERE settled_at IS NULL;
+        CREATE INDEX IF NOT EXISTS ix_wecom_outbox_account_settled ON wecom_outbox (wx_id, settled_at) WHERE settled_at IS NOT NULL;
         CREATE UNIQUE INDEX IF NOT EXISTS ux_wecom_outbox_idempotency_key ON wecom_outbox (wx_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_wecom_outbox_settled_at ON wecom_outbox (settled_at) WHERE settled_at IS NOT NULL;
         DROP INDEX IF EXISTS ix_wecom_outbox_account;
@@ -82,8 +99,9 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         """;
 
     // The indexes are partial so that a send's updates touch none of them until it settles: an open row enters the open
-    // index when accepted and leaves it when settled, and only settled rows are in the cleanup's index. (Indexes on
-    // (wx_id, state, seq) and on every row's settled_at, as earlier versions kept, moved at every state change.)
+    // index when accepted and leaves it when settled, and only settled rows are in the cleanup's index and the account's
+    // last-settled index. (Indexes on (wx_id, state, seq) and on every row's settled_at, as earlier versions kept, moved
+    // at every state change.)
 
     /// <summary>Writes a newly accepted row; completes when it is durable.</summary>
     public Task InsertAsync(OutboxRow row) => Enqueue(row, insert: true);
@@ -100,30 +118,36 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
 
     private readonly record struct Write(OutboxRow Row, bool Insert, TaskCompletionSource Done);
 
-    /// <summary>Unsettled rows of one account in acceptance order, and the time of its last attempt.</summary>
+    /// <summary>
+    /// Unsettled rows of one account in acceptance order; the time of its last attempt (or of the settlement that
+    /// followed it, which is later); and its idempotency keys since <paramref name="idempotencySince"/>.
+    /// </summary>
     public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency)> LoadAccountAsync(
         string wxId, DateTimeOffset idempotencySince, CancellationToken cancellationToken = default)
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         var open = new List<OutboxRow>();
-        await using (var command = Command(connection, $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NULL AND state IN (0, 1) ORDER BY seq"))
+        await using (var command = Command(connection, OpenRowsSql))
         {
             Add(command, "wx_id", wxId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) open.Add(Read(reader));
         }
 
-        DateTimeOffset? last = null;
-        await using (var command = Command(connection, "SELECT MAX(last_attempt_at) FROM wecom_outbox WHERE wx_id = @wx_id"))
+        var last = open.Max(r => r.LastAttemptAt);
+        await using (var command = Command(connection, LastSettledSql))
         {
             Add(command, "wx_id", wxId);
             if (await command.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull)
-                last = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value));
+            {
+                var settled = DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value));
+                if (last is null || settled > last) last = settled;
+            }
         }
 
         var keys = new Dictionary<string, string>();
-        await using (var command = Command(connection, "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE idempotency_key IS NOT NULL AND wx_id = @wx_id AND enqueued_at >= @since"))
+        await using (var command = Command(connection, IdempotencyKeysSql))
         {
             Add(command, "wx_id", wxId);
             Add(command, "since", idempotencySince.ToUnixTimeMilliseconds());
@@ -276,8 +300,8 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         public static async Task<Writer> OpenAsync(OutboxStore store, CancellationToken cancellationToken)
         {
             var connection = await store.OpenAsync(cancellationToken);
-            var insert = await PrepareAsync(connection, InsertSql, Columns.Split(", "), cancellationToken);
-            var update = await PrepareAsync(connection, UpdateSql, UpdatedColumns, cancellationToken);
+            var insert = await PrepareAsync(connection, InsertSql, InsertedColumns, cancellationToken);
+            var update = await PrepareAsync(connection, UpdateSql, [.. UpdatedColumns, "msg_id"], cancellationToken);
             return new Writer(connection, insert, update);
         }
 

@@ -24,7 +24,7 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
     /// <summary>The names of the outbox table's indexes, primary key excluded.</summary>
     protected abstract string IndexNamesSql { get; }
 
-    private OutboxStore Store => _store!;
+    protected OutboxStore Store => _store!;
 
     protected virtual void BeforeFirstConnection()
     {
@@ -81,8 +81,10 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
         Assert.Equal(now, lastAttempt);
         Assert.Equal(new Dictionary<string, string> { ["key-1"] = "a2" }, keys);
 
-        var (openB, _, keysB) = await Store.LoadAccountAsync("wx-b", now.AddHours(-1));
+        var (openB, lastB, keysB) = await Store.LoadAccountAsync("wx-b", now.AddHours(-1));
         Assert.Empty(openB);
+        // With nothing open, the account's last settlement is when its next send may count its gap from.
+        Assert.Equal(now.AddSeconds(1), lastB);
         Assert.Equal("b1", keysB["key-1"]);
         Assert.Equal(["wx-a"], await Store.AccountsWithBacklogAsync());
 
@@ -111,7 +113,7 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
         Assert.Empty(await Store.AccountsWithBacklogAsync());
         var names = await _database.StringsAsync(IndexNamesSql);
         Assert.Empty(names.Intersect(EarlierIndexes));
-        Assert.Superset(new HashSet<string> { "ix_wecom_outbox_open", "ux_wecom_outbox_idempotency_key", "ix_wecom_outbox_settled_at" }, names.ToHashSet());
+        Assert.Superset(new HashSet<string> { "ix_wecom_outbox_open", "ux_wecom_outbox_idempotency_key", "ix_wecom_outbox_settled_at", "ix_wecom_outbox_account_settled" }, names.ToHashSet());
     }
 
     private static OutboxRow Row(string msgId, string wxId, long seq, DateTimeOffset now, string? idempotencyKey) =>
@@ -129,6 +131,26 @@ public sealed class SqliteOutboxStoreTests : OutboxStoreContract<SqliteTestDatab
     protected override void BeforeFirstConnection() => Directory.CreateDirectory(Path.GetDirectoryName(Database.FilePath)!);
 
     protected override string IndexNamesSql => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'wecom_outbox' AND name NOT LIKE 'sqlite_autoindex%'";
+
+    /// <summary>Thousands of accounts activate at a silo's start: none of their queries may read the whole table.</summary>
+    [Theory]
+    [InlineData(OutboxStore.OpenRowsSql)]
+    [InlineData(OutboxStore.LastSettledSql)]
+    [InlineData(OutboxStore.IdempotencyKeysSql)]
+    public async Task An_account_s_activation_reads_through_an_index(string sql)
+    {
+        await Store.AccountsWithBacklogAsync();
+        await using var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var steps = new List<string>();
+        while (await reader.ReadAsync()) steps.Add(reader.GetString(3));
+
+        Assert.Contains(steps, step => step.Contains("wecom_outbox USING", StringComparison.Ordinal));
+        Assert.DoesNotContain(steps, step => step.Contains("wecom_outbox", StringComparison.Ordinal) && !step.Contains("USING", StringComparison.Ordinal));
+    }
 }
 
 public sealed class PostgreSqlOutboxStoreTests : OutboxStoreContract<PostgreSqlTestDatabase>
