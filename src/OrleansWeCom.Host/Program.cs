@@ -127,16 +127,13 @@ services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"
 services.AddConversationOptions(config);
 services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
 var outboxConnectionString = StorageConnection.Sibling(storage, "outbox");
-services.AddOptions<OutboxStoreOptions>().Configure(o =>
+services.AddWeComOutbox(o =>
 {
     o.Factory = dbFactory;
     o.ConnectionString = outboxConnectionString;
 });
 if (storage.Provider == StorageProvider.Sqlite)
     services.AddSqliteCheckpoints(config["Callbacks:ConnectionString"]!, config["Events:ConnectionString"]!, outboxConnectionString);
-services.AddSingleton<OutboxStore>();
-services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
-services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
 services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OutboxRecovery>();
 services.AddSingleton<ContainerHostAdapter>();
 services.AddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());

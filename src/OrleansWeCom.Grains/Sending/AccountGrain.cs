@@ -21,6 +21,7 @@ public sealed partial class AccountGrain(
     [PersistentState("account", StorageNames.Grains)] IPersistentState<AccountState> state,
     OutboxStore outbox,
     IContainerHostSender sender,
+    SendClock clock,
     ITenantEventPublisher events,
     IOptions<SendingOptions> options,
     TimeProvider time,
@@ -34,13 +35,13 @@ public sealed partial class AccountGrain(
     private DateTimeOffset? _lastSendAt;
 
     /// <summary>
-    /// The send marked durably as being sent, ahead of its moment (and the queued row it was), which goes to the host
-    /// when the gap allows.
+    /// How long before a send's moment its turn recently had to begin: the timer's lateness plus the token and the
+    /// durable mark. A moving average and a moving mean deviation, as TCP estimates its retransmission timeout.
     /// </summary>
-    private (OutboxRow Marked, OutboxRow Queued)? _prepared;
+    private TimeSpan _leadNeeded, _leadDeviation;
 
-    /// <summary>How long the mark's write recently took (a moving average): the pump writes it that much ahead.</summary>
-    private TimeSpan _markLatency;
+    /// <summary>When the pump's timer was armed to fire ahead of a send; null when it was woken for another reason.</summary>
+    private DateTimeOffset? _armedFor;
     private IGrainTimer? _pump;
     private BudgetLease? _lease;
     private long _leaseSequence = DateTimeOffset.UtcNow.UtcTicks;
@@ -74,30 +75,7 @@ public sealed partial class AccountGrain(
         Schedule(TimeSpan.Zero);
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await UnprepareAsync();
-        }
-        catch (Exception e)
-        {
-            // Left marked as being sent: after reactivation it reads "outcome unknown" and is not sent again.
-            LogSendFailed(logger, WxId, "unprepare", e.Message);
-        }
-
-        await ReturnLeaseAsync();
-    }
-
-    /// <summary>A send marked ahead but not made goes back to the head of the queue, so it is neither lost nor doubted.</summary>
-    private async Task UnprepareAsync()
-    {
-        if (_prepared is not { Queued: var row }) return;
-        _prepared = null;
-        _open[row.MsgId] = row;
-        _queue.AddFirst(row);
-        await outbox.SaveAsync(row);
-    }
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => ReturnLeaseAsync();
 
     public async Task BindAsync(ContainerView container)
     {
@@ -144,7 +122,7 @@ public sealed partial class AccountGrain(
         _open.TryGetValue(msgId, out var row) ? row.ToStatus()
         : await outbox.FindRowAsync(msgId) is { } stored && stored.WxId == WxId ? stored.ToStatus() : null;
 
-    public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count + (_prepared is null ? 0 : 1));
+    public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
 
     public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage)
     {
@@ -235,6 +213,7 @@ public sealed partial class AccountGrain(
     /// <summary>Re-arms the pump to run after <paramref name="due"/>, replacing any earlier deadline.</summary>
     private void Schedule(TimeSpan due)
     {
+        _armedFor = null;
         if (due == Timeout.InfiniteTimeSpan)
         {
             _pump?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -247,6 +226,12 @@ public sealed partial class AccountGrain(
         else
             _pump.Change(due, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>
+    /// How far ahead of a send's moment its turn begins: what it recently needed plus three deviations, so that a turn is
+    /// rarely late; at most <see cref="SendingOptions.MaxPrepareAhead"/>.
+    /// </summary>
+    private TimeSpan Lead => _leadNeeded + (_leadDeviation * 3) is var lead && lead < _options.MaxPrepareAhead ? lead : _options.MaxPrepareAhead;
 
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
@@ -272,41 +257,21 @@ public sealed partial class AccountGrain(
 
     private async Task PumpOnceAsync(CancellationToken cancellationToken)
     {
-        if (Container is not { Status: ContainerStatus.Online } container)
-        {
-            await UnprepareAsync();
-            return;
-        }
-
+        var armedFor = _armedFor;
+        _armedFor = null;
+        if (Container is not { Status: ContainerStatus.Online } container || _queue.First is not { } node) return;
+        var row = node.Value;
         var now = time.GetUtcNow();
         // The gap is enforced by the clock, not by the timer: timers may fire a little early.
         var sendAt = _lastSendAt + Gap ?? now;
-        if (_prepared is { Marked: var prepared })
+        if (row.NextAttemptAt is { } notBefore && notBefore > sendAt) sendAt = notBefore;
+        // The turn begins ahead of the moment, so that the token and the mark are done by then; the send clock starts
+        // the call at the moment itself. A timer a millisecond or two early is close enough: the clock still waits.
+        var lead = Lead;
+        if (now < sendAt - lead - EarlyTolerance)
         {
-            if (now < sendAt)
-            {
-                Schedule(sendAt - now);
-                return;
-            }
-
-            _prepared = null;
-            await SendAsync(container, prepared, cancellationToken);
-            return;
-        }
-
-        if (_queue.First is not { } node) return;
-        var row = node.Value;
-        if (row.NextAttemptAt is { } notBefore && notBefore > now)
-        {
-            Schedule(notBefore - now);
-            return;
-        }
-
-        // Written ahead by 1.5 times the recent latency of the mark, so that it is usually done before the moment.
-        var ahead = _markLatency * 1.5 < _options.MaxPrepareAhead ? _markLatency * 1.5 : _options.MaxPrepareAhead;
-        if (now < sendAt - ahead)
-        {
-            Schedule(sendAt - ahead - now);
+            Schedule(sendAt - lead - now);
+            _armedFor = sendAt - lead;
             return;
         }
 
@@ -318,36 +283,35 @@ public sealed partial class AccountGrain(
         }
 
         _queue.RemoveFirst();
-        var queued = row;
         // The attempt is recorded before the host is called: after a crash, a row left in Sending without the host's
         // msgId most likely reached the host, and is not sent again (a duplicate is what WeCom and customers punish).
-        row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = now, NextAttemptAt = null, HostMsgId = null };
+        row = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = sendAt > now ? sendAt : now, NextAttemptAt = null, HostMsgId = null };
         _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
-        var marked = time.GetUtcNow();
-        _markLatency = (_markLatency * 0.8) + ((marked - now) * 0.2);
-        if (marked < sendAt)
+        if (armedFor is { } armed)
         {
-            _prepared = (row, queued);
-            Schedule(sendAt - marked);
-            return;
+            // What this turn needed: the timer's lateness, the token and the mark.
+            var needed = time.GetUtcNow() - armed;
+            if (needed < TimeSpan.Zero) needed = TimeSpan.Zero;
+            _leadDeviation = (_leadDeviation * 0.75) + ((needed - _leadNeeded).Duration() * 0.25);
+            _leadNeeded = (_leadNeeded * 0.875) + (needed * 0.125);
         }
 
-        await SendAsync(container, row, cancellationToken);
+        await SendAsync(container, row, sendAt, cancellationToken);
     }
 
-    /// <summary>Hands a send marked as being sent to the host, and records the host's answer.</summary>
-    private async Task SendAsync(ContainerView container, OutboxRow row, CancellationToken cancellationToken)
+    /// <summary>A timer may fire this much early and still count as on time; the send clock waits out the rest.</summary>
+    private static readonly TimeSpan EarlyTolerance = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Hands a send marked as being sent to the host at its moment, and records the host's answer.</summary>
+    private async Task SendAsync(ContainerView container, OutboxRow row, DateTimeOffset sendAt, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        _lastSendAt = now;
-        row = row with { LastAttemptAt = now };
         try
         {
-            var hostMsgId = await sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, cancellationToken);
+            var (hostMsgId, answeredAt) = await clock.StartAt(sendAt, () => sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, cancellationToken));
             // The host saw the request somewhere between the call and its answer; counting the gap from the answer
             // keeps sends apart at the host even when the request or the host itself was slow.
-            _lastSendAt = time.GetUtcNow();
+            _lastSendAt = answeredAt;
             row = row with { HostMsgId = hostMsgId, ErrorCode = null, ErrorMessage = null };
             _byHostMsgId[hostMsgId] = row.MsgId;
             _consecutiveHostFailures = 0;
@@ -355,6 +319,7 @@ public sealed partial class AccountGrain(
         catch (WeComException e) when (e.Code == ErrorCodes.BadRequest)
         {
             // The host refused the request itself: retrying cannot help.
+            _lastSendAt = time.GetUtcNow();
             row = row with { State = SendState.Failed, SettledAt = time.GetUtcNow(), ErrorCode = e.Code, ErrorMessage = e.Message };
         }
         catch (Exception e)
@@ -378,8 +343,17 @@ public sealed partial class AccountGrain(
         else _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
         await DetectZombieAsync();
-        // The next send is due a full gap after the host's answer to this one, not after its bookkeeping ended.
-        Schedule(_queue.Count > 0 ? _lastSendAt.Value + Gap - time.GetUtcNow() : Timeout.InfiniteTimeSpan);
+        // The next send's turn is due a full gap after the host's answer to this one (less its lead), not after this
+        // bookkeeping ended.
+        if (_queue.Count == 0)
+        {
+            Schedule(Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var next = _lastSendAt.Value + Gap - Lead;
+        Schedule(next - time.GetUtcNow());
+        _armedFor = next;
     }
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)

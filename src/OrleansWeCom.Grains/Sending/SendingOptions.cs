@@ -10,11 +10,13 @@ public sealed class SendingOptions
     public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
-    /// How long before its moment a send may be marked durably as being sent. The mark is written ahead, by as much as
-    /// it recently took, so that its write does not lengthen the interval; a silo lost within this window leaves the
-    /// send "outcome unknown" (not sent again) although it never reached the host. Zero writes the mark at the moment.
+    /// How long before its moment a send's turn may begin. The turn takes a budget token and marks the send durably as
+    /// being sent, then hands it to the <see cref="SendClock"/>, which starts the host call at the moment itself. Each
+    /// account learns how far ahead its turns must begin (the timer's lateness plus the mark); this caps it. A silo lost
+    /// between the mark and the moment leaves the send "outcome unknown" (not sent again) although it never reached the
+    /// host. Zero begins the turn at the moment, and a busy silo's queue then lengthens every interval.
     /// </summary>
-    public TimeSpan MaxPrepareAhead { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan MaxPrepareAhead { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Sends one corp may make across all its accounts in any rolling <see cref="CorpWindow"/> (the seed: 50,000).</summary>
     public int CorpSendsPerWindow { get; set; } = 50_000;

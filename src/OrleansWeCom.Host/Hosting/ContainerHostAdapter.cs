@@ -85,7 +85,8 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
     public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
     {
         using var content = new StringContent(bodyJson, Encoding.UTF8, "application/json");
-        var response = await Call(() => registry.Get(hostKey).SendRawAsync(path, content, cancellationToken));
+        // Not resumed on the calling grain's scheduler: the send clock stamps the answer where it arrives.
+        var response = await Call(() => registry.Get(hostKey).SendRawAsync(path, content, cancellationToken)).ConfigureAwait(false);
         return response.Data?.MsgId is { Length: > 0 } msgId
             ? msgId
             : throw new WeComException(ErrorCodes.HostError, $"container host '{hostKey}' accepted the send without a msgId");
@@ -97,7 +98,7 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
     {
         try
         {
-            return await call();
+            return await call().ConfigureAwait(false);
         }
         catch (ContainerHostException e)
         {

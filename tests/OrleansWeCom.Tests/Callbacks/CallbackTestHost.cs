@@ -118,14 +118,12 @@ public sealed class CallbackTestHost : IAsyncDisposable
         builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         builder.Services.AddSingleton<IContainerHosts, NoContainerHosts>();
         // The account grain (bound at user_login, settling send echoes) with its outbox in the same file.
-        builder.Services.Configure<OutboxStoreOptions>(o =>
+        builder.Services.AddWeComOutbox(o =>
         {
             o.Factory = Microsoft.Data.Sqlite.SqliteFactory.Instance;
             o.ConnectionString = $"Data Source={databaseFile}";
         });
         builder.Services.AddOptions<SendingOptions>();
-        builder.Services.AddSingleton<OutboxStore>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
         builder.Services.AddSingleton<IContainerHostSender, NoSender>();
         builder.Services.AddWeComGateway(builder.Configuration);
         builder.Services.AddWeComCallbacks(builder.Configuration);

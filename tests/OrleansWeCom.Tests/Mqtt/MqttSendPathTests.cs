@@ -46,10 +46,7 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         });
         var services = builder.Services;
         services.AddOptions<SendingOptions>();
-        services.AddOptions<OutboxStoreOptions>().Configure(o => (o.Factory, o.ConnectionString) = (SqliteFactory.Instance, connection));
-        services.AddSingleton<OutboxStore>();
-        services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
+        services.AddWeComOutbox(o => (o.Factory, o.ConnectionString) = (SqliteFactory.Instance, connection));
         services.AddSingleton<IContainerHostSender, NeverEchoingHost>();
         services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();
         services.AddWeComGateway(builder.Configuration);
