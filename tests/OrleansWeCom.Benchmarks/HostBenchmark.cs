@@ -73,9 +73,7 @@ public static class HostBenchmark
         // A corp's budget only binds once the run sends more than it within one window.
         var budgetRate = m * (double)budget / Math.Max(span, window.TotalSeconds) * (span < window.TotalSeconds ? window.TotalSeconds / span : 1);
         var limit = Math.Min(2.0 * n, budgetRate);
-        var gaps = ok.GroupBy(s => s.WxId)
-            .SelectMany(g => g.Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : [])
-            .Order().ToList();
+        var gaps = Gaps(ok).Order().ToList();
         var overshoot = ok.GroupBy(s => s.Corp).Max(g => MaxInWindow(g.Select(s => s.At).ToList(), window)) - budget;
         Console.WriteLine($"  sends/s at the host {rate:F0} ({ok.Count} sends from first to last, {span:F1} s); limit {limit:F0} (min of 2·N = {2 * n} and the corp budgets); ratio {rate / limit:F3}");
         Console.WriteLine($"  interval per account: min {gaps.FirstOrDefault():F1} ms, mean {gaps.DefaultIfEmpty().Average():F1} ms, p99 {Percentile(gaps, 0.99):F1} ms ({gaps.Count} gaps)");
@@ -100,13 +98,12 @@ public static class HostBenchmark
         if (to - quietFrom > TimeSpan.FromSeconds(2))
         {
             var quiet = ok.Count(s => s.At >= quietFrom && s.At < to) / (to - quietFrom).TotalSeconds;
-            var quietGaps = ok.Where(s => s.At >= quietFrom && s.At < to).GroupBy(s => s.WxId)
-                .SelectMany(g => g.Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : []).ToList();
-            Console.WriteLine($"  after the fill, every account backlogged ({(to - quietFrom).TotalSeconds:F1} s): {quiet:F0} sends/s, ratio {quiet / limit:F3}, mean interval {quietGaps.DefaultIfEmpty().Average():F1} ms");
+            var quietGaps = Gaps(ok.Where(s => s.At >= quietFrom && s.At < to)).DefaultIfEmpty().Average();
+            Console.WriteLine($"  after the fill, every account backlogged ({(to - quietFrom).TotalSeconds:F1} s): {quiet:F0} sends/s, ratio {quiet / limit:F3}, mean interval {quietGaps:F1} ms");
         }
         else
         {
-            Console.WriteLine($"  after the fill, every account backlogged: under 2 s (a larger --backlog gives this stretch room)");
+            Console.WriteLine("  after the fill, every account backlogged: under 2 s (a larger --backlog gives this stretch room)");
         }
 
         var sends = n * backlog;
@@ -118,6 +115,11 @@ public static class HostBenchmark
         Console.WriteLine($"  conditions: {n} accounts in {m} corps, backlog {backlog} each, host process (Release, SQLite WAL), emulator in the benchmark process, {Environment.ProcessorCount} cores");
         return 0;
     }
+
+    /// <summary>The intervals between successive sends of each account, in milliseconds.</summary>
+    private static IEnumerable<double> Gaps(IEnumerable<(string Corp, string WxId, DateTimeOffset At, int Error)> sends) =>
+        sends.GroupBy(s => s.WxId)
+            .SelectMany(g => g.Select(s => s.At).ToList() is var t ? t.Zip(t.Skip(1), (x, y) => (y - x).TotalMilliseconds) : []);
 
     private static int MaxInWindow(List<DateTimeOffset> times, TimeSpan window)
     {

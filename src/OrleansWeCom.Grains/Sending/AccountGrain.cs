@@ -227,6 +227,13 @@ public sealed partial class AccountGrain(
             _pump.Change(due, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Arms the pump for a send's turn, ahead of its moment; the turn then learns how late it began.</summary>
+    private void ArmTurn(DateTimeOffset turnAt)
+    {
+        Schedule(turnAt - time.GetUtcNow());
+        _armedFor = turnAt;
+    }
+
     /// <summary>
     /// How far ahead of a send's moment its turn begins: what it recently needed plus three deviations, so that a turn is
     /// rarely late; at most <see cref="SendingOptions.MaxPrepareAhead"/>.
@@ -270,8 +277,7 @@ public sealed partial class AccountGrain(
         var lead = Lead;
         if (now < sendAt - lead - EarlyTolerance)
         {
-            Schedule(sendAt - lead - now);
-            _armedFor = sendAt - lead;
+            ArmTurn(sendAt - lead);
             return;
         }
 
@@ -351,9 +357,7 @@ public sealed partial class AccountGrain(
             return;
         }
 
-        var next = _lastSendAt.Value + Gap - Lead;
-        Schedule(next - time.GetUtcNow());
-        _armedFor = next;
+        ArmTurn(_lastSendAt.Value + Gap - Lead);
     }
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)

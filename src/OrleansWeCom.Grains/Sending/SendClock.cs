@@ -7,7 +7,7 @@ public readonly record struct Answered<T>(T Value, DateTimeOffset At);
 /// Starts host calls at their moment, from one dedicated thread, and stamps each answer where it arrives.
 /// <para>
 /// An account's next send is due a gap after the host answered the previous one. A grain timer and a grain's
-/// continuation each wait their turn in the thread pool's queue: on a busy silo 10–40 ms apiece, which lengthened every
+/// continuation each wait their turn in the thread pool's queue: on a busy silo 8–38 ms apiece, which lengthened every
 /// interval by that much. A thread sleeping on its own, woken by the kernel at the moment, starts the call on time; the
 /// answer's time is taken by the continuation that completes the call, before the grain's turn is queued.
 /// </para>
@@ -27,7 +27,9 @@ public sealed class SendClock : IDisposable
         _time = time;
         if (time != TimeProvider.System) return;
         _thread = new Thread(Run) { IsBackground = true, Name = "wecom-send-clock" };
-        _thread.Start();
+        // The thread would otherwise keep the context of whoever first resolved the clock (a grain's request context, its
+        // trace); each call runs in its own caller's context instead.
+        using (ExecutionContext.SuppressFlow()) _thread.Start();
     }
 
     /// <summary>How many calls wait for their moment.</summary>
@@ -50,9 +52,12 @@ public sealed class SendClock : IDisposable
             lock (_lock)
             {
                 if (_stopped) entry.Abandon();
-                else _due.Enqueue(entry, at);
-                // Only a new earliest entry changes how long the thread sleeps.
-                if (!_stopped && _due.Peek() == entry) Monitor.Pulse(_lock);
+                else
+                {
+                    _due.Enqueue(entry, at);
+                    // Only a new earliest entry changes how long the thread sleeps.
+                    if (_due.Peek() == entry) Monitor.Pulse(_lock);
+                }
             }
         }
 
@@ -125,7 +130,7 @@ public sealed class SendClock : IDisposable
 
         public override void Start()
         {
-            if (_context is null || Thread.CurrentThread.ExecutionContext == _context) Call();
+            if (_context is null) Call();
             else ExecutionContext.Run(_context, static self => ((Entry<T>)self!).Call(), this);
         }
 

@@ -108,9 +108,10 @@ public sealed class SendClockTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var clock = new SendClock(time);
-        var answer = clock.StartAt(time.GetUtcNow().AddMilliseconds(500), () => Task.FromResult(7));
+        // An hour away: a clock that waited on real time instead would not answer within the test's timeout.
+        var answer = clock.StartAt(time.GetUtcNow().AddHours(1), () => Task.FromResult(7));
 
-        time.Advance(TimeSpan.FromMilliseconds(499));
+        time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMilliseconds(1));
         await Task.Delay(50);
         Assert.False(answer.IsCompleted);
 
