@@ -40,5 +40,16 @@ public sealed record HostContainerMemory(string? WxId, string? UserName, string 
 /// <summary>Sends go through the same host contract: the seed's send path and body, answered with the host's msgId.</summary>
 public interface IContainerHostSender
 {
+    /// <summary>
+    /// Sends one message and returns the host's msgId. Throws <see cref="SendOutcomeUnknownException"/> when the request
+    /// may have reached the host without an answer coming back; any other failure means it was not carried out.
+    /// </summary>
     Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A send whose request may have reached the host, with no answer to tell whether it was carried out: it timed out, the
+/// connection broke after the request left, or the host answered a server error or something that is not its envelope.
+/// Sending it again could deliver it twice.
+/// </summary>
+public sealed class SendOutcomeUnknownException(string message, Exception? innerException = null) : Exception(message, innerException);

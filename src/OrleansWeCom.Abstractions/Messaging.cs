@@ -61,7 +61,12 @@ public sealed record OutboundMessage(
     [property: Id(1)] ConversationId ConversationId,
     [property: Id(2)] string BodyJson);
 
-public enum SendState { Queued, Sending, Sent, Failed }
+/// <summary>
+/// Where an accepted send is. <see cref="Unknown"/> is final: the host was called but no answer came back (a timeout,
+/// a broken connection, a silo lost mid-call), so the message may or may not have been delivered. It is not sent
+/// again, because the host does not de-duplicate and a second copy is what customers and WeCom punish.
+/// </summary>
+public enum SendState { Queued, Sending, Sent, Failed, Unknown }
 
 /// <summary>What <c>msg/status</c> tells about one accepted send.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.SendStatus")]

@@ -84,6 +84,26 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task Lost_answers_carry_the_request_out_but_hold_the_answer_until_the_client_gives_up()
+    {
+        await using var h = await Harness.StartAsync();
+        var login = await h.LoginAsync();
+        await h.OkAsync(HttpMethod.Put, "/emulator/faults", new { lostAnswersMs = 60_000 });
+        using var impatient = new HttpClient { BaseAddress = h.Emulator.BaseAddress, Timeout = TimeSpan.FromMilliseconds(300) };
+        await Assert.ThrowsAsync<TaskCanceledException>(() => impatient.PostAsJsonAsync(
+            "/gnapi/open/msg/text", new { wxId = login.WxId, conversationId = login.Conversation, content = "carried out" }));
+
+        // The send went out and was echoed, though its caller never heard of it.
+        var sent = await h.GetAsync($"/emulator/containers/{login.Hostname}/sent");
+        Assert.Contains(sent.EnumerateArray(), s => s.GetProperty("content").GetString() == "carried out");
+        var echo = await h.Receiver.WaitForAsync(e => e.ToString().Contains("carried out"), "the echo of the unanswered send");
+        Assert.Equal(0, echo.GetProperty("data").GetProperty("error_code").GetInt32());
+
+        await h.OkAsync(HttpMethod.Put, "/emulator/faults", new { lostAnswersMs = 0 });
+        Assert.Equal(HttpStatusCode.OK, (await impatient.GetAsync("/gnapi/open/inner/user/list")).StatusCode);
+    }
+
+    [Fact]
     public async Task Set_callbacks_in_process_redirects_delivery()
     {
         await using var h = await Harness.StartAsync(o => o.Callbacks.Url = "http://127.0.0.1:1/nowhere");

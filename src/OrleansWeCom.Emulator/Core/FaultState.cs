@@ -9,6 +9,7 @@ internal sealed class FaultState(TimeProvider time)
     private DateTimeOffset _serverErrorsUntil;
     private DateTimeOffset _timeoutsUntil;
     private DateTimeOffset _dropCallbacksUntil;
+    private DateTimeOffset _lostAnswersUntil;
     private int _serverErrorStatus = StatusCodes.Status503ServiceUnavailable;
 
     public bool ServerErrors(out int status)
@@ -25,12 +26,18 @@ internal sealed class FaultState(TimeProvider time)
         get { lock (_gate) { return time.GetUtcNow() < _timeoutsUntil; } }
     }
 
+    /// <summary>Requests are carried out, but their answers are held until the client gives up or the fault ends.</summary>
+    public bool LostAnswers
+    {
+        get { lock (_gate) { return time.GetUtcNow() < _lostAnswersUntil; } }
+    }
+
     public bool DropCallbacks
     {
         get { lock (_gate) { return time.GetUtcNow() < _dropCallbacksUntil; } }
     }
 
-    public void Set(TimeSpan? serverErrors, int? serverErrorStatus, TimeSpan? timeouts, TimeSpan? dropCallbacks)
+    public void Set(TimeSpan? serverErrors, int? serverErrorStatus, TimeSpan? timeouts, TimeSpan? dropCallbacks, TimeSpan? lostAnswers = null)
     {
         lock (_gate)
         {
@@ -54,6 +61,11 @@ internal sealed class FaultState(TimeProvider time)
             {
                 _dropCallbacksUntil = now + d;
             }
+
+            if (lostAnswers is { } l)
+            {
+                _lostAnswersUntil = now + l;
+            }
         }
     }
 
@@ -68,6 +80,7 @@ internal sealed class FaultState(TimeProvider time)
                 ["serverErrorStatus"] = _serverErrorStatus,
                 ["timeoutMs"] = Remaining(_timeoutsUntil, now),
                 ["dropCallbacksMs"] = Remaining(_dropCallbacksUntil, now),
+                ["lostAnswersMs"] = Remaining(_lostAnswersUntil, now),
             };
         }
     }

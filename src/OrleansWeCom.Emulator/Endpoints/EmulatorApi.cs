@@ -68,6 +68,35 @@ internal static partial class EmulatorApi
                 return;
             }
 
+            if (state.Faults.LostAnswers)
+            {
+                // Carried out, but the answer is held back: the client cannot tell whether its request took effect.
+                var body = context.Response.Body;
+                await using var held = new MemoryStream();
+                context.Response.Body = held;
+                try
+                {
+                    await next(context);
+                }
+                finally
+                {
+                    context.Response.Body = body;
+                }
+
+                while (state.Faults.LostAnswers && !context.RequestAborted.IsCancellationRequested)
+                {
+                    await Task.Delay(50, context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                if (!context.RequestAborted.IsCancellationRequested)
+                {
+                    held.Position = 0;
+                    await held.CopyToAsync(body, context.RequestAborted);
+                }
+
+                return;
+            }
+
             await next(context);
         }));
 

@@ -64,10 +64,15 @@ public sealed partial class AccountGrain(
         _reminderSet = open.Any(r => r.State == SendState.Queued);
         foreach (var row in open)
         {
+            if (row.State == SendState.Sending && row.HostMsgId is null)
+            {
+                // Marked for the host, but the silo was lost before the host's answer was recorded.
+                await outbox.SaveAsync(Unknown(row, "the silo stopped while the host was being called"));
+                continue;
+            }
+
             _open[row.MsgId] = row;
             if (row.HostMsgId is { } host) _byHostMsgId[host] = row.MsgId;
-            if (row.State == SendState.Sending && row.HostMsgId is null)
-                _open[row.MsgId] = row with { ErrorMessage = "outcome unknown: the silo stopped while the host was being called; not sent again to avoid a duplicate" };
             // A row handed to the host but never echoed stays open for its echo; a queued one waits its turn.
             if (row.State == SendState.Queued) _queue.AddLast(row);
         }
@@ -314,13 +319,27 @@ public sealed partial class AccountGrain(
     {
         try
         {
-            var (hostMsgId, answeredAt) = await clock.StartAt(sendAt, () => sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, cancellationToken));
+            // Once started, the call is not cancelled: a request cut off mid-way may still be carried out, and its answer
+            // is what tells. A deactivation before the moment abandons it unstarted.
+            var (hostMsgId, answeredAt) = await clock.StartAt(sendAt, () =>
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None);
+            });
             // The host saw the request somewhere between the call and its answer; counting the gap from the answer
             // keeps sends apart at the host even when the request or the host itself was slow.
             _lastSendAt = answeredAt;
             row = row with { HostMsgId = hostMsgId, ErrorCode = null, ErrorMessage = null };
             _byHostMsgId[hostMsgId] = row.MsgId;
             _consecutiveHostFailures = 0;
+        }
+        catch (SendOutcomeUnknownException e)
+        {
+            // The host may have carried it out: not sent again, so it is never delivered twice.
+            _lastSendAt = time.GetUtcNow();
+            _consecutiveHostFailures++;
+            row = Unknown(row, e.Message);
+            LogSendFailed(logger, WxId, row.MsgId, e.Message);
         }
         catch (WeComException e) when (e.Code == ErrorCodes.BadRequest)
         {
@@ -345,7 +364,7 @@ public sealed partial class AccountGrain(
             LogSendFailed(logger, WxId, row.MsgId, e.Message);
         }
 
-        if (row.State == SendState.Failed) _open.Remove(row.MsgId);
+        if (row.State is SendState.Failed or SendState.Unknown) _open.Remove(row.MsgId);
         else _open[row.MsgId] = row;
         await outbox.SaveAsync(row);
         await DetectZombieAsync();
@@ -359,6 +378,15 @@ public sealed partial class AccountGrain(
 
         ArmTurn(_lastSendAt.Value + Gap - Lead);
     }
+
+    /// <summary>A send that may or may not have reached the host, settled as such: it is not sent again.</summary>
+    private OutboxRow Unknown(OutboxRow row, string why) => row with
+    {
+        State = SendState.Unknown,
+        SettledAt = time.GetUtcNow(),
+        ErrorCode = ErrorCodes.HostUnavailable,
+        ErrorMessage = $"outcome unknown, not sent again to avoid a duplicate: {why}",
+    };
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)
     {

@@ -85,12 +85,51 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
     public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
     {
         using var content = new StringContent(bodyJson, Encoding.UTF8, "application/json");
-        // Not resumed on the calling grain's scheduler: the send clock stamps the answer where it arrives.
-        var response = await Call(() => registry.Get(hostKey).SendRawAsync(path, content, cancellationToken)).ConfigureAwait(false);
+        HostResponse<SendResult> response;
+        try
+        {
+            // Not resumed on the calling grain's scheduler: the send clock stamps the answer where it arrives.
+            response = await registry.Get(hostKey).SendRawAsync(path, content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainerHostException e) when (OutcomeUnknown(e))
+        {
+            throw new SendOutcomeUnknownException($"container host '{hostKey}' gave no answer to {path}: {e.Message}", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The HTTP client's own deadline, past the pipeline's: the request had left.
+            throw new SendOutcomeUnknownException($"container host '{hostKey}' gave no answer to {path} in time", e);
+        }
+        catch (ContainerHostException e)
+        {
+            throw Translate(e);
+        }
+        catch (ArgumentException e)
+        {
+            // No such host configured: nothing was sent.
+            throw WeComException.NotFound(e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // After the request left, e.g. an answer with the envelope that does not read as a send's result.
+            throw new SendOutcomeUnknownException($"container host '{hostKey}' answered {path} unreadably: {e.Message}", e);
+        }
+
         return response.Data?.MsgId is { Length: > 0 } msgId
             ? msgId
-            : throw new WeComException(ErrorCodes.HostError, $"container host '{hostKey}' accepted the send without a msgId");
+            : throw new SendOutcomeUnknownException($"container host '{hostKey}' accepted the send without a msgId");
     }
+
+    /// <summary>
+    /// Whether a failed send may have been carried out: the request may have reached the host and nothing says it was
+    /// refused. A host's refusal (an envelope with a code, a 4xx, a 503) and a request that never left are not.
+    /// </summary>
+    public static bool OutcomeUnknown(ContainerHostException e) => e.MayHaveReachedHost && e.Kind switch
+    {
+        ContainerHostErrorKind.Timeout or ContainerHostErrorKind.Unreachable or ContainerHostErrorKind.InvalidResponse => true,
+        ContainerHostErrorKind.HttpError => e.HttpStatus is { } s && (int)s >= 500 && s != HttpStatusCode.ServiceUnavailable,
+        _ => false,
+    };
 
     private static HostNamesRequest Names(string hostName) => new() { HostName = [hostName] };
 

@@ -56,6 +56,21 @@ internal static class Sends
         throw new TimeoutException($"{hostname}: {sent.Count} of {count} sends arrived");
     }
 
+    /// <summary>Polls <c>msg/status</c> until its status satisfies <paramref name="done"/>; returns the status's data.</summary>
+    public static async Task<JsonElement> WaitForStatusAsync(this Product product, string msgId, Func<string, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement data = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            data = (await product.Host.CallAsync(HttpMethod.Get, $"/gnapi/open/msg/status?msgId={msgId}")).GetProperty("data");
+            if (done(data.GetProperty("status").GetString()!)) return data;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"message {msgId} still {data}");
+    }
+
     public static DateTimeOffset ReceivedAt(this JsonElement sent) => DateTimeOffset.Parse(sent.GetProperty("receivedAt").GetString()!);
 }
 
@@ -176,6 +191,35 @@ public sealed class OutboxDurabilityTests
         var contents = (await product.SentAsync(host)).Where(s => s.GetProperty("errorCode").GetInt32() == 0).Select(s => s.GetProperty("content").GetString()).ToList();
         // Each message exactly once, in the order the tenant sent them, across the crash.
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"backlog-{i}"), contents);
+    }
+
+    [Fact]
+    public async Task A_send_whose_answer_never_comes_is_reported_unknown_and_not_sent_again()
+    {
+        await using var product = await Product.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["ContainerHosts:Hosts:0:Timeout"] = "00:00:01",
+            ["ContainerHosts:Hosts:0:TotalTimeout"] = "00:00:03",
+        });
+        var (host, wxId, _) = await product.LoginAsync();
+        var to = await product.CustomerOfAsync(wxId);
+        // The host carries the send out, but its answer is held past the client's timeout.
+        using (var faults = await product.WorldClient.PutAsJsonAsync("/emulator/faults", new { lostAnswersMs = 4_000 }))
+            faults.EnsureSuccessStatusCode();
+        var lost = await product.SendTextAsync(wxId, to, "answer lost");
+
+        var status = await product.WaitForStatusAsync(lost, s => s != "queued" && s != "sending", TimeSpan.FromSeconds(20));
+        Assert.Equal("unknown", status.GetProperty("status").GetString());
+        Assert.Contains("not sent again", status.GetProperty("errorMessage").GetString());
+
+        // The account goes on sending, and the lost one is not repeated, neither during the fault nor after it.
+        using (var faults = await product.WorldClient.PutAsJsonAsync("/emulator/faults", new { lostAnswersMs = 0 }))
+            faults.EnsureSuccessStatusCode();
+        var next = await product.SendTextAsync(wxId, to, "after");
+        await product.WaitForStatusAsync(next, s => s == "sent", TimeSpan.FromSeconds(20));
+        await Task.Delay(1500);
+        var contents = (await product.SentAsync(host)).Select(s => s.GetProperty("content").GetString()).ToList();
+        Assert.Equal(["answer lost", "after"], contents);
     }
 
     [Fact]
