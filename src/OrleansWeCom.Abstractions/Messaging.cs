@@ -114,8 +114,12 @@ public interface IAccountGrain : IGrainWithStringKey
 
     [AlwaysInterleave, Alias("GetStatus")] Task<SendStatus?> GetStatusAsync(string msgId);
 
-    /// <summary>The host's outbound echo (<c>is_pc</c> 1) with <c>sendMsgId</c> and <c>error_code</c> settles a send.</summary>
-    [Alias("Settle")] Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage);
+    /// <summary>
+    /// The host's outbound echo (<c>is_pc</c> 1) with <c>sendMsgId</c> and <c>error_code</c> settles a send. An echo
+    /// whose <c>sendMsgId</c> the account never learned (the host's answer was lost) settles a recent send of unknown
+    /// outcome to the same conversation, with the same text when it has one.
+    /// </summary>
+    [Alias("Settle")] Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage, string? conversationId, string? content);
 
     [AlwaysInterleave, Alias("QueueLength")] Task<int> GetQueueLengthAsync();
 }

@@ -97,7 +97,8 @@ public sealed partial class CallbackRouterGrain(
         string? ourMsgId = null;
         if (m.Outbound && e.SendMsgId is { } hostSendId)
         {
-            var settlement = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).SettleAsync(hostSendId, m.ErrorCode ?? 0, m.ErrorMessage);
+            var settlement = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).SettleAsync(hostSendId, m.ErrorCode ?? 0, m.ErrorMessage,
+                m.ConversationId, (m as TextMessageData)?.Content);
             if (settlement is { Final: false })
             {
                 // The account retries this send: this echo is an attempt, not the result the tenant waits for.

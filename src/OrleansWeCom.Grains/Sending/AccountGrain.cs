@@ -32,6 +32,9 @@ public sealed partial class AccountGrain(
     private readonly Dictionary<string, OutboxRow> _open = [];
     private readonly Dictionary<string, string> _byHostMsgId = [];
     private Dictionary<string, string> _idempotency = [];
+
+    /// <summary>Recent sends of unknown outcome, oldest first, which a late echo of the host may still settle.</summary>
+    private readonly List<OutboxRow> _unknown = [];
     private DateTimeOffset? _lastSendAt;
 
     /// <summary>
@@ -58,16 +61,21 @@ public sealed partial class AccountGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (open, lastAttempt, keys) = await outbox.LoadAccountAsync(WxId, time.GetUtcNow() - _options.IdempotencyRetention, cancellationToken);
+        var now = time.GetUtcNow();
+        var (open, lastAttempt, keys, unknown) = await outbox.LoadAccountAsync(
+            WxId, now - _options.IdempotencyRetention, now - _options.UnknownOutcomeWindow, cancellationToken);
         _lastSendAt = lastAttempt;
         _idempotency = keys;
+        _unknown.AddRange(unknown);
         _reminderSet = open.Any(r => r.State == SendState.Queued);
         foreach (var row in open)
         {
             if (row.State == SendState.Sending && row.HostMsgId is null)
             {
                 // Marked for the host, but the silo was lost before the host's answer was recorded.
-                await outbox.SaveAsync(Unknown(row, "the silo stopped while the host was being called"));
+                var lost = Unknown(row, "the silo stopped while the host was being called");
+                await outbox.SaveAsync(lost);
+                _unknown.Add(lost);
                 continue;
             }
 
@@ -129,9 +137,18 @@ public sealed partial class AccountGrain(
 
     public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
 
-    public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage)
+    public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage, string? conversationId, string? content)
     {
-        if (!_byHostMsgId.Remove(hostMsgId, out var msgId) || !_open.TryGetValue(msgId, out var row)) return null;
+        OutboxRow row;
+        if (_byHostMsgId.Remove(hostMsgId, out var known) && _open.TryGetValue(known, out var open))
+            row = open;
+        else if (TakeUnknown(conversationId, content) is { } unknown)
+            // The host's answer to this send was lost; its echo tells what became of it after all.
+            row = unknown with { HostMsgId = hostMsgId };
+        else
+            return null;
+
+        var msgId = row.MsgId;
         var now = time.GetUtcNow();
         if (errorCode == 0)
         {
@@ -146,7 +163,7 @@ public sealed partial class AccountGrain(
         {
             // WeCom throttled us: wait, then retry at the head of the queue, still paced.
             var backoff = Backoff(row.Attempts);
-            row = row with { State = SendState.Queued, HostMsgId = null, ErrorCode = errorCode, ErrorMessage = errorMessage, NextAttemptAt = now + backoff };
+            row = row with { State = SendState.Queued, HostMsgId = null, SettledAt = null, ErrorCode = errorCode, ErrorMessage = errorMessage, NextAttemptAt = now + backoff };
             _open[msgId] = row;
             _queue.AddFirst(row);
             LogFrequencyError(logger, WxId, msgId, backoff.TotalMilliseconds);
@@ -339,6 +356,7 @@ public sealed partial class AccountGrain(
             _lastSendAt = time.GetUtcNow();
             _consecutiveHostFailures++;
             row = Unknown(row, e.Message);
+            _unknown.Add(row);
             LogSendFailed(logger, WxId, row.MsgId, e.Message);
         }
         catch (WeComException e) when (e.Code == ErrorCodes.BadRequest)
@@ -387,6 +405,31 @@ public sealed partial class AccountGrain(
         ErrorCode = ErrorCodes.HostUnavailable,
         ErrorMessage = $"outcome unknown, not sent again to avoid a duplicate: {why}",
     };
+
+    /// <summary>
+    /// The oldest recent send of unknown outcome that an echo with no known <c>sendMsgId</c> may be: to the same
+    /// conversation and, for a text, with the same text. Taken from the list, so one echo settles one send.
+    /// </summary>
+    private OutboxRow? TakeUnknown(string? conversationId, string? content)
+    {
+        var since = time.GetUtcNow() - _options.UnknownOutcomeWindow;
+        _unknown.RemoveAll(r => r.SettledAt < since);
+        var index = _unknown.FindIndex(r => r.ConversationId == conversationId && (r.Kind != SendKind.Text || TextOf(r) == content));
+        if (index < 0) return null;
+        var row = _unknown[index];
+        _unknown.RemoveAt(index);
+        return row;
+    }
+
+    private static string? TextOf(OutboxRow row)
+    {
+        // The seed's parameter names are not case-sensitive, and the body is the tenant's.
+        using var body = JsonDocument.Parse(row.Body);
+        foreach (var property in body.RootElement.EnumerateObject())
+            if (string.Equals(property.Name, "content", StringComparison.OrdinalIgnoreCase) && property.Value.ValueKind == JsonValueKind.String)
+                return property.Value.GetString();
+        return null;
+    }
 
     private async Task<bool> TakeTokenAsync(DateTimeOffset now)
     {

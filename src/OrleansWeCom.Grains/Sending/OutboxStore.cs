@@ -66,6 +66,13 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     /// </summary>
     internal const string LastSettledSql = "SELECT MAX(settled_at) FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NOT NULL";
 
+    /// <summary>
+    /// An account's sends of unknown outcome settled since <c>@since</c>, read at its activation: a late echo of the
+    /// host may still tell what became of them.
+    /// </summary>
+    internal const string RecentUnknownSql =
+        $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at >= @since AND state = 4 ORDER BY seq";
+
     /// <summary>An account's idempotency keys still answering, read at its activation.</summary>
     internal const string IdempotencyKeysSql =
         "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE idempotency_key IS NOT NULL AND wx_id = @wx_id AND enqueued_at >= @since";
@@ -120,10 +127,11 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
 
     /// <summary>
     /// Unsettled rows of one account in acceptance order; the time of its last attempt (or of the settlement that
-    /// followed it, which is later); and its idempotency keys since <paramref name="idempotencySince"/>.
+    /// followed it, which is later); its idempotency keys since <paramref name="idempotencySince"/>; and its sends of
+    /// unknown outcome settled since <paramref name="unknownSince"/> (none when it is null).
     /// </summary>
-    public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency)> LoadAccountAsync(
-        string wxId, DateTimeOffset idempotencySince, CancellationToken cancellationToken = default)
+    public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency, List<OutboxRow> Unknown)> LoadAccountAsync(
+        string wxId, DateTimeOffset idempotencySince, DateTimeOffset? unknownSince = null, CancellationToken cancellationToken = default)
     {
         await EnsureSchemaAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
@@ -155,7 +163,17 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
             while (await reader.ReadAsync(cancellationToken)) keys[reader.GetString(0)] = reader.GetString(1);
         }
 
-        return (open, last, keys);
+        var unknown = new List<OutboxRow>();
+        if (unknownSince is { } since)
+        {
+            await using var command = Command(connection, RecentUnknownSql);
+            Add(command, "wx_id", wxId);
+            Add(command, "since", since.ToUnixTimeMilliseconds());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) unknown.Add(Read(reader));
+        }
+
+        return (open, last, keys, unknown);
     }
 
     /// <summary>Accounts with sends still waiting: woken at silo start so a crash does not leave them asleep.</summary>

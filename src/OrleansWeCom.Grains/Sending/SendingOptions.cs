@@ -37,6 +37,12 @@ public sealed class SendingOptions
     /// <summary>Attempts before a send that keeps failing transiently is failed for good.</summary>
     public int MaxAttempts { get; set; } = 12;
 
+    /// <summary>
+    /// How long a send of unknown outcome (the host was called, its answer lost) waits for the host's echo, which
+    /// settles it as what the echo says: sent, throttled (sent again) or failed.
+    /// </summary>
+    public TimeSpan UnknownOutcomeWindow { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long an idempotency key keeps answering with the same msgId.</summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
 

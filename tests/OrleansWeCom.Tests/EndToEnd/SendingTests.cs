@@ -56,6 +56,12 @@ internal static class Sends
         throw new TimeoutException($"{hostname}: {sent.Count} of {count} sends arrived");
     }
 
+    public static async Task FaultsAsync(this Product product, object faults)
+    {
+        using var response = await product.WorldClient.PutAsJsonAsync("/emulator/faults", faults);
+        response.EnsureSuccessStatusCode();
+    }
+
     /// <summary>Polls <c>msg/status</c> until its status satisfies <paramref name="done"/>; returns the status's data.</summary>
     public static async Task<JsonElement> WaitForStatusAsync(this Product product, string msgId, Func<string, bool> done, TimeSpan timeout)
     {
@@ -194,7 +200,7 @@ public sealed class OutboxDurabilityTests
     }
 
     [Fact]
-    public async Task A_send_whose_answer_never_comes_is_reported_unknown_and_not_sent_again()
+    public async Task A_send_whose_answer_never_comes_is_not_sent_again_and_its_late_echo_settles_it()
     {
         await using var product = await Product.StartAsync(settings: new Dictionary<string, string>
         {
@@ -203,23 +209,29 @@ public sealed class OutboxDurabilityTests
         });
         var (host, wxId, _) = await product.LoginAsync();
         var to = await product.CustomerOfAsync(wxId);
-        // The host carries the send out, but its answer is held past the client's timeout.
-        using (var faults = await product.WorldClient.PutAsJsonAsync("/emulator/faults", new { lostAnswersMs = 4_000 }))
-            faults.EnsureSuccessStatusCode();
-        var lost = await product.SendTextAsync(wxId, to, "answer lost");
 
-        var status = await product.WaitForStatusAsync(lost, s => s != "queued" && s != "sending", TimeSpan.FromSeconds(20));
+        // The host carries the send out, but its answer is held past the client's timeout and its echo is lost.
+        await product.FaultsAsync(new { lostAnswersMs = 4_000, dropCallbacksMs = 4_000 });
+        var unanswered = await product.SendTextAsync(wxId, to, "answer and echo lost");
+        var status = await product.WaitForStatusAsync(unanswered, s => s is not ("queued" or "sending"), TimeSpan.FromSeconds(20));
         Assert.Equal("unknown", status.GetProperty("status").GetString());
         Assert.Contains("not sent again", status.GetProperty("errorMessage").GetString());
+        await product.FaultsAsync(new { lostAnswersMs = 0, dropCallbacksMs = 0 });
 
-        // The account goes on sending, and the lost one is not repeated, neither during the fault nor after it.
-        using (var faults = await product.WorldClient.PutAsJsonAsync("/emulator/faults", new { lostAnswersMs = 0 }))
-            faults.EnsureSuccessStatusCode();
+        // Only the answer is lost: the echo names a sendMsgId the account never heard of, and settles the send.
+        await product.FaultsAsync(new { lostAnswersMs = 4_000 });
+        var echoed = await product.SendTextAsync(wxId, to, "answer lost");
+        status = await product.WaitForStatusAsync(echoed, s => s is not ("queued" or "sending" or "unknown"), TimeSpan.FromSeconds(20));
+        Assert.Equal("sent", status.GetProperty("status").GetString());
+        await product.FaultsAsync(new { lostAnswersMs = 0 });
+
+        // The account goes on sending; neither send is repeated, during the faults or after them.
         var next = await product.SendTextAsync(wxId, to, "after");
         await product.WaitForStatusAsync(next, s => s == "sent", TimeSpan.FromSeconds(20));
+        Assert.Equal("unknown", (await product.WaitForStatusAsync(unanswered, _ => true, TimeSpan.FromSeconds(5))).GetProperty("status").GetString());
         await Task.Delay(1500);
         var contents = (await product.SentAsync(host)).Select(s => s.GetProperty("content").GetString()).ToList();
-        Assert.Equal(["answer lost", "after"], contents);
+        Assert.Equal(["answer and echo lost", "answer lost", "after"], contents);
     }
 
     [Fact]

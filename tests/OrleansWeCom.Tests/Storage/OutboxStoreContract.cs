@@ -75,13 +75,13 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
         await Store.SaveAsync(b1 with { State = SendState.Sending, Attempts = 1, LastAttemptAt = now });
         await Store.SaveAsync(b1 with { State = SendState.Sent, Attempts = 1, LastAttemptAt = now, SettledAt = now.AddSeconds(1), HostMsgId = "host-b1", ErrorCode = 0 });
 
-        var (open, lastAttempt, keys) = await Store.LoadAccountAsync("wx-a", now.AddHours(-1));
+        var (open, lastAttempt, keys, _) = await Store.LoadAccountAsync("wx-a", now.AddHours(-1));
         Assert.Equal(["a1", "a2"], open.Select(r => r.MsgId));
         Assert.Equal((SendState.Sending, "host-a1", "body of a1"), (open[0].State, open[0].HostMsgId, open[0].Body));
         Assert.Equal(now, lastAttempt);
         Assert.Equal(new Dictionary<string, string> { ["key-1"] = "a2" }, keys);
 
-        var (openB, lastB, keysB) = await Store.LoadAccountAsync("wx-b", now.AddHours(-1));
+        var (openB, lastB, keysB, _) = await Store.LoadAccountAsync("wx-b", now.AddHours(-1));
         Assert.Empty(openB);
         // With nothing open, the account's last settlement is when its next send may count its gap from.
         Assert.Equal(now.AddSeconds(1), lastB);
@@ -91,6 +91,26 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
         var settled = await Store.FindRowAsync("b1");
         Assert.Equal((SendState.Sent, "host-b1", 0, now.AddSeconds(1)), (settled!.State, settled.HostMsgId, settled.ErrorCode, settled.SettledAt));
         Assert.Equal((b1.Tenant, b1.ConversationId, b1.Body, b1.EnqueuedAt), (settled.Tenant, settled.ConversationId, settled.Body, settled.EnqueuedAt));
+    }
+
+    [Fact]
+    public async Task An_account_finds_its_sends_of_unknown_outcome_settled_since_a_time()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var old = Row("u-old", "wx-a", 1, now, null);
+        var recent = Row("u-recent", "wx-a", 2, now, null);
+        var failed = Row("f", "wx-a", 3, now, null);
+        var other = Row("u-other", "wx-b", 1, now, null);
+        await Task.WhenAll(Store.InsertAsync(old), Store.InsertAsync(recent), Store.InsertAsync(failed), Store.InsertAsync(other));
+        await Store.SaveAsync(old with { State = SendState.Unknown, Attempts = 1, SettledAt = now.AddMinutes(-20) });
+        await Store.SaveAsync(recent with { State = SendState.Unknown, Attempts = 1, SettledAt = now.AddMinutes(-1) });
+        await Store.SaveAsync(failed with { State = SendState.Failed, Attempts = 1, SettledAt = now.AddMinutes(-1) });
+        await Store.SaveAsync(other with { State = SendState.Unknown, Attempts = 1, SettledAt = now.AddMinutes(-1) });
+
+        var (open, _, _, unknown) = await Store.LoadAccountAsync("wx-a", now.AddHours(-1), now.AddMinutes(-10));
+        Assert.Empty(open);
+        Assert.Equal(["u-recent"], unknown.Select(r => r.MsgId));
+        Assert.Empty((await Store.LoadAccountAsync("wx-a", now.AddHours(-1))).Unknown);
     }
 
     [Fact]
@@ -137,6 +157,7 @@ public sealed class SqliteOutboxStoreTests : OutboxStoreContract<SqliteTestDatab
     [InlineData(OutboxStore.OpenRowsSql)]
     [InlineData(OutboxStore.LastSettledSql)]
     [InlineData(OutboxStore.IdempotencyKeysSql)]
+    [InlineData(OutboxStore.RecentUnknownSql)]
     public async Task An_account_s_activation_reads_through_an_index(string sql)
     {
         await Store.AccountsWithBacklogAsync();
