@@ -51,6 +51,9 @@ public sealed partial class AccountGrain(
     private int _consecutiveHostFailures;
     private bool _reminderSet;
     private bool _pumping;
+
+    /// <summary>Whether the pump's timer is set to fire.</summary>
+    private bool _pumpArmed;
     private const string OutboxReminder = "outbox";
 
     private string WxId => this.GetPrimaryKeyString();
@@ -224,7 +227,9 @@ public sealed partial class AccountGrain(
     {
         if (_queue.Count > 0)
         {
-            Schedule(TimeSpan.Zero);
+            // The reminder only revives an account whose pump is not running (after a silo was lost); a pump that is
+            // armed for its next turn keeps it, or a tick would spend that turn's lead.
+            if (!_pumpArmed && !_pumping) Schedule(TimeSpan.Zero);
             return;
         }
 
@@ -236,6 +241,7 @@ public sealed partial class AccountGrain(
     private void Schedule(TimeSpan due)
     {
         _armedFor = null;
+        _pumpArmed = due != Timeout.InfiniteTimeSpan;
         if (due == Timeout.InfiniteTimeSpan)
         {
             _pump?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -265,6 +271,7 @@ public sealed partial class AccountGrain(
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
         // One send at a time: a timer re-armed while its callback awaits may tick again before the callback ends.
+        _pumpArmed = false;
         if (_pumping) return;
         _pumping = true;
         try
