@@ -78,7 +78,7 @@ public sealed partial class AccountGrain(
                 // Marked for the host, but the silo was lost before the host's answer was recorded.
                 var lost = Unknown(row, "the silo stopped while the host was being called");
                 await outbox.SaveAsync(lost);
-                _unknown.Add(lost);
+                RememberUnknown(lost);
                 continue;
             }
 
@@ -363,7 +363,7 @@ public sealed partial class AccountGrain(
             _lastSendAt = time.GetUtcNow();
             _consecutiveHostFailures++;
             row = Unknown(row, e.Message);
-            _unknown.Add(row);
+            RememberUnknown(row);
             LogSendFailed(logger, WxId, row.MsgId, e.Message);
         }
         catch (WeComException e) when (e.Code == ErrorCodes.BadRequest)
@@ -419,13 +419,24 @@ public sealed partial class AccountGrain(
     /// </summary>
     private OutboxRow? TakeUnknown(string? conversationId, string? content)
     {
-        var since = time.GetUtcNow() - _options.UnknownOutcomeWindow;
-        _unknown.RemoveAll(r => r.SettledAt < since);
+        ForgetOldUnknown();
         var index = _unknown.FindIndex(r => r.ConversationId == conversationId && (r.Kind != SendKind.Text || TextOf(r) == content));
         if (index < 0) return null;
         var row = _unknown[index];
         _unknown.RemoveAt(index);
         return row;
+    }
+
+    private void RememberUnknown(OutboxRow row)
+    {
+        ForgetOldUnknown();
+        _unknown.Add(row);
+    }
+
+    private void ForgetOldUnknown()
+    {
+        var since = time.GetUtcNow() - _options.UnknownOutcomeWindow;
+        _unknown.RemoveAll(r => r.SettledAt < since);
     }
 
     private static string? TextOf(OutboxRow row)
