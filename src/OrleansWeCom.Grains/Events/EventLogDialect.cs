@@ -14,6 +14,9 @@ internal abstract class EventLogDialect : IDisposable
     /// <summary>Appended to the counter read inside the insert transaction.</summary>
     public abstract string LockRow { get; }
 
+    /// <summary>Makes an <c>ORDER BY</c> on text compare code points, as <see cref="StringComparer.Ordinal"/> does.</summary>
+    public virtual string OrdinalCollation => "";
+
     /// <summary>Run first inside the schema transaction so that silos starting together do not race on DDL.</summary>
     public virtual string? SchemaLock => null;
 
@@ -111,6 +114,8 @@ internal sealed class PostgreSqlDialect(string connectionString) : EventLogDiale
 
     // Counter rows are locked in scope order, so concurrent silos never deadlock and commit in sequence order.
     public override string LockRow => " FOR UPDATE";
+
+    public override string OrdinalCollation => " COLLATE \"C\"";
 
     public override string? SchemaLock => "SELECT pg_advisory_xact_lock(7273610001)";
 

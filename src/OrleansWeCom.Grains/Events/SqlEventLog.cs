@@ -184,18 +184,23 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
             counters[AccountScope(e.Tenant, EventAccounts.Of(e))] = 0;
         }
 
-        await using (var ensure = Command(connection, tx, "INSERT INTO wecom_event_counter (scope, value) VALUES (@s, 0) ON CONFLICT (scope) DO NOTHING"))
-        await using (var read = Command(connection, tx, $"SELECT value FROM wecom_event_counter WHERE scope = @s{_dialect.LockRow}"))
+        // One statement per kind and chunk of scopes, not one per scope: on PostgreSQL each statement is a round trip.
+        // Rows are locked in one order everywhere (chunks in ordinal order, rows within one by ORDER BY in the same
+        // order, then FOR UPDATE), so two silos' batches cannot deadlock on them.
+        foreach (var chunk in counters.Keys.ToList().Chunk(CounterChunk))
         {
-            var ensureScope = Add(ensure, "@s", "");
-            var readScope = Add(read, "@s", "");
-            foreach (var scope in counters.Keys.ToList())
+            await using (var ensure = Command(connection, tx,
+                $"INSERT INTO wecom_event_counter (scope, value) VALUES {string.Join(", ", chunk.Select((_, i) => $"(@s{i}, 0)"))} ON CONFLICT (scope) DO NOTHING"))
             {
-                ensureScope.Value = scope;
+                for (var i = 0; i < chunk.Length; i++) Add(ensure, $"@s{i}", chunk[i]);
                 await ensure.ExecuteNonQueryAsync(ct);
-                readScope.Value = scope;
-                counters[scope] = Convert.ToInt64(await read.ExecuteScalarAsync(ct));
             }
+
+            await using var read = Command(connection, tx,
+                $"SELECT scope, value FROM wecom_event_counter WHERE scope IN ({string.Join(", ", chunk.Select((_, i) => $"@s{i}"))}) ORDER BY scope{_dialect.OrdinalCollation}{_dialect.LockRow}");
+            for (var i = 0; i < chunk.Length; i++) Add(read, $"@s{i}", chunk[i]);
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) counters[reader.GetString(0)] = Convert.ToInt64(reader.GetValue(1));
         }
 
         var changed = new HashSet<string>(StringComparer.Ordinal);
@@ -235,16 +240,23 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
             }
         }
 
-        await using var advance = Command(connection, tx, "UPDATE wecom_event_counter SET value = @v WHERE scope = @s");
-        var value = Add(advance, "@v", 0L);
-        var which = Add(advance, "@s", "");
-        foreach (var scope in changed)
+        foreach (var chunk in changed.Order(StringComparer.Ordinal).Chunk(CounterChunk))
         {
-            value.Value = counters[scope];
-            which.Value = scope;
+            await using var advance = Command(connection, tx,
+                $"INSERT INTO wecom_event_counter (scope, value) VALUES {string.Join(", ", chunk.Select((_, i) => $"(@s{i}, @v{i})"))} " +
+                "ON CONFLICT (scope) DO UPDATE SET value = excluded.value");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                Add(advance, $"@s{i}", chunk[i]);
+                Add(advance, $"@v{i}", counters[chunk[i]]);
+            }
+
             await advance.ExecuteNonQueryAsync(ct);
         }
     }
+
+    /// <summary>Counter scopes per statement: two parameters each stays far below either database's limit.</summary>
+    private const int CounterChunk = 256;
 
     private static string TenantScope(TenantId tenant) => $"t|{tenant.Value}";
 

@@ -51,4 +51,36 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
         Assert.Equal(4, (await siloA.ReadReplaysAsync(tenant, 10)).Single().Entry.TenantSeq);
         Assert.Equal(events.Count, await siloA.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
     }
+
+    [Fact]
+    public async Task Batches_over_many_accounts_and_tenants_keep_every_sequence_gap_free()
+    {
+        // A batch of 2,000 events over 700 accounts of three tenants has more counter scopes than one statement takes.
+        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = 2_000 });
+        await using var siloA = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await using var siloB = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await Task.WhenAll(siloA.EnsureSchemaAsync(), siloB.EnsureSchemaAsync());
+
+        static string Account(int i) => (1688854355270000L + i % 700).ToString();
+        static string Tenant(int i) => $"t-many-{i % 700 % 3}";
+        var events = Enumerable.Range(0, 4_200).Select(i => SampleEvents.Text(Tenant(i), Account(i), "S:1_2", $"many-{i}")).ToList();
+        var results = await Task.Run(() => Task.WhenAll(events.Select((e, i) => (i % 2 == 0 ? siloA : siloB).AppendAsync(e))));
+        Assert.All(results, Assert.True);
+
+        for (var t = 0; t < 3; t++)
+        {
+            var tenant = new TenantId($"t-many-{t}");
+            var count = events.Count(e => e.Tenant == tenant);
+            Assert.Equal(count, await siloA.GetTenantHeadAsync(tenant));
+            var pending = await siloB.ReadPendingAsync(tenant, 0, 5_000);
+            Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), pending.Select(p => p.Entry.TenantSeq));
+        }
+
+        // Each account (i % 700) belongs to one tenant and has six events, numbered 1 to 6.
+        for (var a = 0; a < 700; a += 37)
+        {
+            var rows = await siloA.ReadAccountAsync(new TenantId(Tenant(a)), Account(a), 0, 100);
+            Assert.Equal([1L, 2, 3, 4, 5, 6], rows.Select(r => r.Seq));
+        }
+    }
 }
