@@ -14,13 +14,22 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
 
     public Task DisposeAsync() => _database.DisposeAsync();
 
+    /// <summary>Two silos' event logs on the one database, their schema ensured at once.</summary>
+    private async Task<(SqlEventLog A, SqlEventLog B)> TwoSilosAsync(int maxBatchSize)
+    {
+        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = maxBatchSize });
+        var a = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        var b = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await Task.WhenAll(a.EnsureSchemaAsync(), b.EnsureSchemaAsync());
+        return (a, b);
+    }
+
     [Fact]
     public async Task Two_writers_on_one_database_assign_gap_free_sequences_and_store_each_msgId_once()
     {
-        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = 200 });
-        await using var siloA = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        await using var siloB = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        await Task.WhenAll(siloA.EnsureSchemaAsync(), siloB.EnsureSchemaAsync());
+        var (siloA, siloB) = await TwoSilosAsync(maxBatchSize: 200);
+        await using var disposeA = siloA;
+        await using var disposeB = siloB;
 
         var events = Enumerable.Range(0, 2_000)
             .Select(i => SampleEvents.Text("t-pg", (1688854355260000L + i % 7).ToString(), "S:1_2", $"m{i}"))
@@ -56,10 +65,9 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
     public async Task Batches_over_many_accounts_and_tenants_keep_every_sequence_gap_free()
     {
         // A batch of 2,000 events over 700 accounts of three tenants has more counter scopes than one statement takes.
-        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = 2_000 });
-        await using var siloA = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        await using var siloB = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        await Task.WhenAll(siloA.EnsureSchemaAsync(), siloB.EnsureSchemaAsync());
+        var (siloA, siloB) = await TwoSilosAsync(maxBatchSize: 2_000);
+        await using var disposeA = siloA;
+        await using var disposeB = siloB;
 
         static string Account(int i) => (1688854355270000L + i % 700).ToString();
         static string Tenant(int i) => $"t-many-{i % 700 % 3}";
