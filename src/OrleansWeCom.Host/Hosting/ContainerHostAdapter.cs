@@ -89,30 +89,13 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
         try
         {
             // Not resumed on the calling grain's scheduler: the send clock stamps the answer where it arrives.
-            response = await registry.Get(hostKey).SendRawAsync(path, content, cancellationToken).ConfigureAwait(false);
+            response = await Call(() => registry.Get(hostKey).SendRawAsync(path, content, cancellationToken), isSend: true).ConfigureAwait(false);
         }
-        catch (ContainerHostException e) when (OutcomeUnknown(e))
+        catch (Exception e) when (e is not (WeComException or SendOutcomeUnknownException) && !cancellationToken.IsCancellationRequested)
         {
-            throw new SendOutcomeUnknownException($"container host '{hostKey}' gave no answer to {path}: {e.Message}", e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The HTTP client's own deadline, past the pipeline's: the request had left.
-            throw new SendOutcomeUnknownException($"container host '{hostKey}' gave no answer to {path} in time", e);
-        }
-        catch (ContainerHostException e)
-        {
-            throw Translate(e);
-        }
-        catch (ArgumentException e)
-        {
-            // No such host configured: nothing was sent.
-            throw WeComException.NotFound(e.Message);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // After the request left, e.g. an answer with the envelope that does not read as a send's result.
-            throw new SendOutcomeUnknownException($"container host '{hostKey}' answered {path} unreadably: {e.Message}", e);
+            // Past the pipeline, after the request had left: the HTTP client's own deadline, or an answer that does not
+            // read as a send's result.
+            throw new SendOutcomeUnknownException($"container host '{hostKey}' gave no usable answer to {path}: {e.Message}", e);
         }
 
         return response.Data?.MsgId is { Length: > 0 } msgId
@@ -133,11 +116,19 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
 
     private static HostNamesRequest Names(string hostName) => new() { HostName = [hostName] };
 
-    private static async Task<T> Call<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Runs a host call, turning its failures into <see cref="WeComException"/>s; a send's failure that may have been
+    /// carried out becomes a <see cref="SendOutcomeUnknownException"/> instead.
+    /// </summary>
+    private static async Task<T> Call<T>(Func<Task<T>> call, bool isSend = false)
     {
         try
         {
             return await call().ConfigureAwait(false);
+        }
+        catch (ContainerHostException e) when (isSend && OutcomeUnknown(e))
+        {
+            throw new SendOutcomeUnknownException($"no answer to the send: {e.Message}", e);
         }
         catch (ContainerHostException e)
         {
