@@ -21,7 +21,7 @@ public static class SiloBuilderStorageExtensions
         silo.AddWeComSchemaInstaller(options);
         if (options.Provider == StorageProvider.Sqlite && !silo.Services.Any(d => d.ServiceType == typeof(SqlitePoolPreparer)))
         {
-            silo.Services.AddSingleton(sp => new SqlitePoolPreparer(connectionString, sp.GetRequiredService<ILogger<SqlitePoolPreparer>>()));
+            silo.Services.AddSingleton(sp => new SqlitePoolPreparer(connectionString, options.SqliteSynchronous, sp.GetRequiredService<ILogger<SqlitePoolPreparer>>()));
             silo.Services.AddHostedService(sp => sp.GetRequiredService<SqlitePoolPreparer>());
             silo.Services.AddSqliteCheckpoints(connectionString);
         }

@@ -25,6 +25,13 @@ public sealed class StorageOptions
     /// <summary>Apply our schema at silo start. Unset means on for SQLite and off for PostgreSQL.</summary>
     public bool? ApplySchema { get; set; }
 
+    /// <summary>
+    /// SQLite's <c>synchronous</c> for grain state, reminders and membership: NORMAL (the default, as the outbox and the
+    /// event log use) keeps every commit through a crash of the silo's process, FULL also through a power loss or a crash
+    /// of the machine, at the price of an fsync per grain write.
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "NORMAL";
+
     public bool ShouldApplySchema => ApplySchema ?? Provider == StorageProvider.Sqlite;
 
     public string EffectiveConnectionString =>

@@ -10,13 +10,36 @@ public sealed class SqlitePoolPreparerTests : IDisposable
 
     private string ConnectionString => StorageConnection.ConnectionString(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={_file}" });
 
-    private long BusyTimeoutOfNextPooledConnection()
+    private long BusyTimeoutOfNextPooledConnection() => PragmaOfNextPooledConnection("busy_timeout");
+
+    private long PragmaOfNextPooledConnection(string pragma)
     {
         using var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout";
+        command.CommandText = $"PRAGMA {pragma}";
         return (long)command.ExecuteScalar()!;
+    }
+
+    [Theory]
+    [InlineData("NORMAL", 1)]
+    [InlineData("full", 2)]
+    public void Connections_the_providers_take_from_the_pool_commit_as_configured(string synchronous, long expected)
+    {
+        // SQLite's default, FULL, is an fsync per grain write.
+        Assert.Equal(2, PragmaOfNextPooledConnection("synchronous"));
+
+        new SqlitePoolPreparer(ConnectionString, synchronous, NullLogger<SqlitePoolPreparer>.Instance).Prepare();
+
+        Assert.Equal(expected, PragmaOfNextPooledConnection("synchronous"));
+    }
+
+    [Fact]
+    public void An_unknown_synchronous_mode_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new SqlitePoolPreparer(ConnectionString, "SOMETIMES", NullLogger<SqlitePoolPreparer>.Instance));
+        Assert.Contains(new StorageOptionsValidator().Validate(null, new StorageOptions { SqliteSynchronous = "SOMETIMES" }).Failures!,
+            f => f.Contains("Storage:SqliteSynchronous"));
     }
 
     [Fact]
@@ -25,7 +48,7 @@ public sealed class SqlitePoolPreparerTests : IDisposable
         // What Orleans' providers get without help: no busy handler, so Microsoft.Data.Sqlite's 150 ms retry sleep.
         Assert.Equal(0, BusyTimeoutOfNextPooledConnection());
 
-        new SqlitePoolPreparer(ConnectionString, NullLogger<SqlitePoolPreparer>.Instance).Prepare();
+        new SqlitePoolPreparer(ConnectionString, "NORMAL", NullLogger<SqlitePoolPreparer>.Instance).Prepare();
 
         Assert.Equal(SqlitePoolPreparer.BusyTimeoutMilliseconds, BusyTimeoutOfNextPooledConnection());
         // Several at once, as concurrent grain writes take them.
