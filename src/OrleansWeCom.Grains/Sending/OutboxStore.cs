@@ -56,6 +56,17 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     private static readonly string UpdateSql =
         $"UPDATE wecom_outbox SET {string.Join(", ", UpdatedColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id";
 
+    /// <summary>The columns of a row being sent, which is unsettled and was so when queued: every column but <c>settled_at</c>.</summary>
+    private static readonly string[] ProgressColumns = [.. UpdatedColumns.Where(c => c != "settled_at")];
+
+    /// <summary>
+    /// The update of a row being sent (its "sending" mark, then the host's msgId). It leaves <c>settled_at</c> out: every
+    /// index is partial on it, and SQLite maintains each index whose condition reads a column the statement sets, even to
+    /// the value it had, so the full update moved entries of three indexes at each of a send's three writes.
+    /// </summary>
+    private static readonly string ProgressSql =
+        $"UPDATE wecom_outbox SET {string.Join(", ", ProgressColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id";
+
     /// <summary>An account's unsettled rows, read at its activation.</summary>
     internal const string OpenRowsSql = $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NULL AND state IN (0, 1) ORDER BY seq";
 
@@ -274,8 +285,10 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
             await using var transaction = await writer.Connection.BeginTransactionAsync(cancellationToken);
             writer.Insert.Transaction = transaction;
             writer.Update.Transaction = transaction;
+            writer.Progress.Transaction = transaction;
             foreach (var (row, insert, _) in writes)
             {
+                var progress = !insert && row is { State: SendState.Sending, SettledAt: null };
                 object?[] values = insert
                     ?
                     [
@@ -283,12 +296,18 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
                         row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
                         row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
                     ]
+                    : progress
+                    ?
+                    [
+                        (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(),
+                        row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
+                    ]
                     :
                     [
                         (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
                         row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
                     ];
-                var command = insert ? writer.Insert : writer.Update;
+                var command = insert ? writer.Insert : progress ? writer.Progress : writer.Update;
                 for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
                 if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
                     throw new InvalidOperationException($"outbox row {row.MsgId} was not {(insert ? "inserted" : "found to update")}");
@@ -309,18 +328,20 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
     /// The one connection the write loop uses, with its statements prepared once: a statement prepared per batch cost
     /// more than the rows it wrote.
     /// </summary>
-    private sealed class Writer(DbConnection connection, DbCommand insert, DbCommand update) : IAsyncDisposable
+    private sealed class Writer(DbConnection connection, DbCommand insert, DbCommand update, DbCommand progress) : IAsyncDisposable
     {
         public DbConnection Connection { get; } = connection;
         public DbCommand Insert { get; } = insert;
         public DbCommand Update { get; } = update;
+        public DbCommand Progress { get; } = progress;
 
         public static async Task<Writer> OpenAsync(OutboxStore store, CancellationToken cancellationToken)
         {
             var connection = await store.OpenAsync(cancellationToken);
             var insert = await PrepareAsync(connection, InsertSql, InsertedColumns, cancellationToken);
             var update = await PrepareAsync(connection, UpdateSql, [.. UpdatedColumns, "msg_id"], cancellationToken);
-            return new Writer(connection, insert, update);
+            var progress = await PrepareAsync(connection, ProgressSql, [.. ProgressColumns, "msg_id"], cancellationToken);
+            return new Writer(connection, insert, update, progress);
         }
 
         /// <summary>One parameter per column, in the order WriteAsync fills them.</summary>
@@ -336,6 +357,7 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         {
             await Insert.DisposeAsync();
             await Update.DisposeAsync();
+            await Progress.DisposeAsync();
             await Connection.DisposeAsync();
         }
     }
