@@ -3,15 +3,11 @@ namespace OrleansWeCom.Grains.Callbacks;
 /// <summary>Aggregation limits and the write-behind of conversation grains.</summary>
 public sealed class CallbackGrainOptions
 {
-    /// <summary>Messages a conversation keeps for <c>conversation/messages</c>.</summary>
-    public int RecentMessages { get; set; } = 100;
-
     /// <summary>
-    /// Callback and server ids (two per message) a conversation remembers to apply a re-delivered message once. Only
-    /// rows not yet marked can come again, at most <see cref="MaxPendingBeforeFlush"/> per conversation, so this must
-    /// stay above twice that.
+    /// Messages a conversation keeps for <c>conversation/messages</c>. They are also what it recognises a re-delivered
+    /// callback by, so this must be at least <see cref="MaxPendingBeforeFlush"/>.
     /// </summary>
-    public int RecentKeys { get; set; } = 300;
+    public int RecentMessages { get; set; } = 100;
 
     /// <summary>
     /// How long a conversation gathers applied messages before one state write (<c>Conversations:FlushInterval</c>); the
@@ -23,8 +19,11 @@ public sealed class CallbackGrainOptions
     /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>A conversation writes at once when this many callbacks wait for its write.</summary>
-    public int MaxPendingBeforeFlush { get; set; } = 128;
+    /// <summary>
+    /// A conversation writes at once when this many callbacks wait for its write: only they can come again after a
+    /// crash, so this is at most <see cref="RecentMessages"/>.
+    /// </summary>
+    public int MaxPendingBeforeFlush { get; set; } = 64;
 
     /// <summary>Notices (joins, leaves, renames) a group keeps.</summary>
     public int GroupNotices { get; set; } = 100;

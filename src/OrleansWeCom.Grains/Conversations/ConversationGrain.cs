@@ -38,7 +38,6 @@ public sealed partial class ConversationGrain(
 
     public async Task<ConversationMessage> AppendAsync(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId)
     {
-        _keys ??= [.. S.RecentKeys];
         if (S.Tenant != tenant.Value)
         {
             S.Tenant = tenant.Value;
@@ -67,22 +66,32 @@ public sealed partial class ConversationGrain(
 
     private ConversationMessage Apply(ConversationMessage m)
     {
-        var msgKey = "m:" + m.MsgId;
-        var serverKey = m.ServerId is { Length: > 0 } sid && sid != "0" && m.ErrorCode is null or 0 ? "s:" + sid : null;
-        if (_keys!.Contains(msgKey) || (serverKey is not null && _keys.Contains(serverKey)))
+        var keys = Keys();
+        var (msgKey, serverKey) = KeysOf(m);
+        if (keys.Contains(msgKey) || (serverKey is not null && keys.Contains(serverKey)))
         {
             // Applied before (a re-delivery after a crash): answer with what was kept then.
-            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverKey is not null && x.ServerId == m.ServerId));
+            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverKey is not null && KeysOf(x).ServerKey == serverKey));
             var ours = S.OurSends.GetValueOrDefault(msgKey);
             return earlier ?? (ours is null ? m : m with { SendMsgId = ours, IsOpenApi = true });
         }
 
-        Remember(msgKey);
-        if (serverKey is not null) Remember(serverKey);
-        if (m.IsOpenApi && m.SendMsgId is { } ours2) S.OurSends[msgKey] = ours2;
-
         S.Messages.Add(m);
-        if (S.Messages.Count > _options.RecentMessages) S.Messages.RemoveRange(0, S.Messages.Count - _options.RecentMessages);
+        keys.Add(msgKey);
+        if (serverKey is not null) keys.Add(serverKey);
+        var excess = S.Messages.Count - _options.RecentMessages;
+        if (excess > 0)
+        {
+            foreach (var old in S.Messages.Take(excess))
+            {
+                var (oldMsg, oldServer) = KeysOf(old);
+                keys.Remove(oldMsg);
+                if (oldServer is not null) keys.Remove(oldServer);
+            }
+
+            S.Messages.RemoveRange(0, excess);
+        }
+
         S.MessageCount++;
         S.LastActivity = Math.Max(S.LastActivity, m.Timestamp);
         if (!m.Outbound && m.Type != CallbackTypes.ChatGray && m.Timestamp > S.LastReadAt) S.UnreadCount++;
@@ -98,20 +107,29 @@ public sealed partial class ConversationGrain(
         if (!S.Participants.TryGetValue(id, out var known) || (name is { Length: > 0 } && known != name)) S.Participants[id] = name is { Length: > 0 } ? name : known;
     }
 
-    private void Remember(string key)
+    /// <summary>
+    /// The keys of the messages kept: a message is applied once per callback msgId and once per server id (a host's
+    /// re-push under a new msgId). Only inbox rows not yet marked can come again, and a write marks at most
+    /// <see cref="CallbackGrainOptions.MaxPendingBeforeFlush"/> of them, which the kept messages always cover.
+    /// </summary>
+    private HashSet<string> Keys()
     {
-        _keys!.Add(key);
-        S.RecentKeys.Add(key);
-        var excess = S.RecentKeys.Count - _options.RecentKeys;
-        if (excess <= 0) return;
-        foreach (var old in S.RecentKeys.Take(excess))
+        if (_keys is not null) return _keys;
+        _keys = [];
+        foreach (var m in S.Messages)
         {
-            _keys.Remove(old);
-            S.OurSends.Remove(old);
+            var (msgKey, serverKey) = KeysOf(m);
+            _keys.Add(msgKey);
+            if (serverKey is not null) _keys.Add(serverKey);
         }
 
-        S.RecentKeys.RemoveRange(0, excess);
+        // States written before the keys were derived from the messages also kept keys of their own.
+        foreach (var key in S.RecentKeys) _keys.Add(key);
+        return _keys;
     }
+
+    private static (string MsgKey, string? ServerKey) KeysOf(ConversationMessage m) =>
+        ("m:" + m.MsgId, m.ServerId is { Length: > 0 } sid && sid != "0" && m.ErrorCode is null or 0 ? "s:" + sid : null);
 
     public Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit)
     {
@@ -135,6 +153,9 @@ public sealed partial class ConversationGrain(
     {
         if (_dirty)
         {
+            // Keys of the earlier state layout stay in memory for this activation; they are no longer written.
+            S.RecentKeys.Clear();
+            S.OurSends.Clear();
             await state.WriteStateAsync();
             _dirty = false;
         }

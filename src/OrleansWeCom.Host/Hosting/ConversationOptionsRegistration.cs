@@ -15,6 +15,8 @@ public static class ConversationOptionsRegistration
         services.AddOptions<CallbackGrainOptions>().Bind(config.GetSection("Conversations"))
             .Validate<IOptions<CallbackOptions>>((o, inbox) => o.FlushInterval > TimeSpan.Zero && o.FlushInterval * 2 <= inbox.Value.RedeliverAfter,
                 "Conversations:FlushInterval must be positive and at most half of Callbacks:RedeliverAfter")
+            .Validate(o => o.MaxPendingBeforeFlush >= 1 && o.RecentMessages >= o.MaxPendingBeforeFlush,
+                "Conversations:MaxPendingBeforeFlush must be positive and at most Conversations:RecentMessages (a re-delivered callback is recognised among the kept messages)")
             .ValidateOnStart();
         return services;
     }
