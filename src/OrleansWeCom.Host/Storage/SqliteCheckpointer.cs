@@ -11,7 +11,7 @@ public sealed class SqliteCheckpointOptions
     public HashSet<string> ConnectionStrings { get; } = [];
 
     /// <summary>How often each write-ahead log is copied back into its database.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 /// <summary>
