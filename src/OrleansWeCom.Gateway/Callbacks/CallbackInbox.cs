@@ -68,6 +68,7 @@ public sealed partial class CallbackInbox(
         {
             try
             {
+                Hosting.BackgroundThreads.LowerPriorityOfCurrentThread();
                 WriteLoop(_stopping.Token);
                 done.TrySetResult();
             }
