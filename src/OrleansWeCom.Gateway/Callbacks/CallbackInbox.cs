@@ -68,7 +68,7 @@ public sealed partial class CallbackInbox(
         {
             try
             {
-                Hosting.BackgroundThreads.LowerPriorityOfCurrentThread();
+                Threading.BackgroundThreads.LowerPriorityOfCurrentThread();
                 WriteLoop(_stopping.Token);
                 done.TrySetResult();
             }

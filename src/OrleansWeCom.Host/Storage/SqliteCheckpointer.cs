@@ -48,7 +48,7 @@ public sealed partial class SqliteCheckpointer(IOptions<SqliteCheckpointOptions>
 
     private void Run()
     {
-        Gateway.Hosting.BackgroundThreads.LowerPriorityOfCurrentThread();
+        Threading.BackgroundThreads.LowerPriorityOfCurrentThread();
         var connections = new Dictionary<string, SqliteConnection>();
         try
         {

@@ -1,4 +1,4 @@
-using OrleansWeCom.Gateway.Hosting;
+using OrleansWeCom.Threading;
 
 namespace OrleansWeCom.Tests.Host;
 
@@ -28,5 +28,40 @@ public sealed class BackgroundThreadsTests
 
         Assert.Equal(Math.Min(19, before + BackgroundThreads.DefaultNiceIncrement), lowered);
         Assert.Equal(before, NiceOfCurrentThread());
+    }
+
+    [Fact]
+    public async Task A_loop_on_the_background_scheduler_comes_back_to_its_one_nicer_thread_after_every_await()
+    {
+        using var scheduler = new BackgroundScheduler("test-background");
+        var threads = new HashSet<int>();
+        var nices = new HashSet<int>();
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<int>();
+        var loop = scheduler.Run(async () =>
+        {
+            while (await channel.Reader.WaitToReadAsync())
+            {
+                while (channel.Reader.TryRead(out _))
+                {
+                    threads.Add(Environment.CurrentManagedThreadId);
+                    if (OperatingSystem.IsLinux()) nices.Add(NiceOfCurrentThread());
+                }
+
+                await Task.Delay(1);
+                threads.Add(Environment.CurrentManagedThreadId);
+            }
+        });
+        for (var i = 0; i < 20; i++)
+        {
+            await channel.Writer.WriteAsync(i);
+            await Task.Delay(2);
+        }
+
+        channel.Writer.Complete();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Single(threads);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, threads.Single());
+        if (OperatingSystem.IsLinux()) Assert.Equal(Math.Min(19, NiceOfCurrentThread() + BackgroundThreads.DefaultNiceIncrement), Assert.Single(nices));
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace OrleansWeCom.Gateway.Hosting;
+namespace OrleansWeCom.Threading;
 
 /// <summary>
 /// Lets the silo's dedicated threads of background work (the inbox writer, the SQLite checkpointer) yield the processors
