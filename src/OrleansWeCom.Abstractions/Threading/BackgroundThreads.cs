@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace OrleansWeCom.Threading;
 
 /// <summary>
-/// Lets the silo's dedicated threads of background work (the inbox writer, the SQLite checkpointer) yield the processors
+/// Lets the silo's dedicated threads of background work (the inbox writer, the event log's writer, the SQLite
+/// checkpointer) yield the processors
 /// to latency-bound work: the send clock, Kestrel and the grains.
 /// </summary>
 /// <remarks>
