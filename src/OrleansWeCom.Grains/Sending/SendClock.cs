@@ -84,8 +84,10 @@ public sealed class SendClock : IDisposable
                     {
                         var wait = at - _time.GetUtcNow();
                         if (wait <= TimeSpan.Zero) break;
-                        // Monitor waits in whole milliseconds and may wake early: the loop checks the clock again.
-                        Monitor.Wait(_lock, wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait);
+                        // Monitor waits in whole milliseconds, truncating a TimeSpan: rounded up, the thread wakes once, at most
+                        // a millisecond late, instead of early and then again a millisecond later. It may still wake early
+                        // (a pulse, a spurious wake-up): the loop checks the clock again.
+                        Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds)));
                     }
                     else Monitor.Wait(_lock);
                 }
