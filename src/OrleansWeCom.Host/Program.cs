@@ -54,6 +54,7 @@ if (config["Callbacks:ConnectionString"] is null)
 
 config["Events:Provider"] ??= providerName;
 config["Events:ConnectionString"] ??= StorageConnection.Sibling(storage, "events");
+config["Events:SqliteSynchronous"] ??= storage.SqliteSynchronous;
 
 // Tenants' webhooks may point at this machine on the embedded run.
 if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
@@ -131,6 +132,7 @@ services.AddWeComOutbox(o =>
 {
     o.Factory = dbFactory;
     o.ConnectionString = outboxConnectionString;
+    o.SqliteSynchronous = storage.SqliteSynchronous;
 });
 if (storage.Provider == StorageProvider.Sqlite)
     services.AddSqliteCheckpoints(config["Callbacks:ConnectionString"]!, config["Events:ConnectionString"]!, outboxConnectionString);

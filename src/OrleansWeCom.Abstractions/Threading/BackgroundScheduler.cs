@@ -14,7 +14,7 @@ public sealed class BackgroundScheduler : TaskScheduler, IDisposable
 
     public BackgroundScheduler(string threadName)
     {
-        _thread = new Thread(Run) { IsBackground = true, Name = threadName };
+        _thread = new Thread(Pump) { IsBackground = true, Name = threadName };
         // The thread would otherwise keep the context of whoever created the scheduler.
         using (ExecutionContext.SuppressFlow()) _thread.Start();
     }
@@ -24,7 +24,7 @@ public sealed class BackgroundScheduler : TaskScheduler, IDisposable
     /// <summary>Starts <paramref name="loop"/> on the scheduler's thread; its awaits come back to that thread.</summary>
     public Task Run(Func<Task> loop) => Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
-    private void Run()
+    private void Pump()
     {
         BackgroundThreads.LowerPriorityOfCurrentThread();
         foreach (var task in _tasks.GetConsumingEnumerable()) TryExecuteTask(task);

@@ -72,7 +72,7 @@ public sealed class CallbackOptionsValidator : IValidateOptions<CallbackOptions>
         if (o.MaxInFlight < 1) errors.Add("Callbacks:MaxInFlight must be positive");
         if (o.RedeliverAfter < TimeSpan.FromSeconds(1)) errors.Add("Callbacks:RedeliverAfter must be at least 1s");
         if (o.MaxAttempts < 1) errors.Add("Callbacks:MaxAttempts must be positive");
-        if (o.SqliteSynchronous.ToUpperInvariant() is not ("FULL" or "NORMAL" or "EXTRA")) errors.Add("Callbacks:SqliteSynchronous must be FULL, NORMAL or EXTRA");
+        if (!OrleansWeCom.SqliteSynchronous.IsMode(o.SqliteSynchronous)) errors.Add("Callbacks:SqliteSynchronous must be FULL, NORMAL or EXTRA");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -26,7 +26,7 @@ internal abstract class EventLogDialect : IDisposable
 
     public static EventLogDialect Create(EventLogOptions options) => options.Provider switch
     {
-        EventLogProvider.Sqlite => new SqliteDialect(options.EffectiveConnectionString),
+        EventLogProvider.Sqlite => new SqliteDialect(options.EffectiveConnectionString, options.SqliteSynchronous),
         EventLogProvider.PostgreSql => new PostgreSqlDialect(options.EffectiveConnectionString),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Provider, "unknown event log provider"),
     };
@@ -35,9 +35,11 @@ internal abstract class EventLogDialect : IDisposable
 internal sealed class SqliteDialect : EventLogDialect
 {
     private readonly string _connectionString;
+    private readonly string _pragmas;
 
-    public SqliteDialect(string connectionString)
+    public SqliteDialect(string connectionString, string synchronous)
     {
+        _pragmas = $"PRAGMA busy_timeout = 30000; PRAGMA synchronous = {OrleansWeCom.SqliteSynchronous.Pragma(synchronous, "Events:SqliteSynchronous")};";
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         if (builder.DataSource is { Length: > 0 } file && builder.Mode != SqliteOpenMode.Memory && file != ":memory:"
             && !file.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
@@ -51,7 +53,7 @@ internal sealed class SqliteDialect : EventLogDialect
         await connection.OpenAsync(cancellationToken);
         // Per connection: wait for the writer lock instead of failing; WAL survives a process crash with NORMAL sync.
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+        pragma.CommandText = _pragmas;
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }

@@ -20,6 +20,9 @@ public sealed class EventLogOptions
     /// <summary>The database of grain state (on SQLite, a file of its own beside it): the host passes it.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>SQLite's <c>synchronous</c> on the log's connections; the host passes <c>Storage:SqliteSynchronous</c>.</summary>
+    public string SqliteSynchronous { get; set; } = OrleansWeCom.SqliteSynchronous.Normal;
+
     /// <summary>How long events are kept for reading back by cursor.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using OrleansWeCom.Threading;
 using OrleansWeCom.Webhooks;
 
 namespace OrleansWeCom.Grains.Events;
@@ -30,7 +31,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     /// The write loop's own thread, nicer than the silo's: the log is written behind the grains (they await the hand-over
     /// only at their flush), and on a busy silo its batches yield the processors to sends and requests.
     /// </summary>
-    private OrleansWeCom.Threading.BackgroundScheduler? _scheduler;
+    private BackgroundScheduler? _scheduler;
     private DbConnection? _writeConnection;
     private int _disposed;
 
@@ -105,7 +106,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         if (_writer is not null) return;
         lock (_gate)
         {
-            _scheduler ??= new OrleansWeCom.Threading.BackgroundScheduler("event-log-writer");
+            _scheduler ??= new BackgroundScheduler("event-log-writer");
             _writer ??= _scheduler.Run(() => WriteLoopAsync(_stopping.Token));
         }
     }

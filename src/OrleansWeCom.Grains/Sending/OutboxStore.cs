@@ -20,6 +20,9 @@ public sealed class OutboxStoreOptions
     public DbProviderFactory? Factory { get; set; }
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>SQLite's <c>synchronous</c> on the outbox's connections; the host passes <c>Storage:SqliteSynchronous</c>.</summary>
+    public string SqliteSynchronous { get; set; } = OrleansWeCom.SqliteSynchronous.Normal;
+
     /// <summary>Rows written in one transaction at most.</summary>
     public int MaxBatch { get; set; } = 512;
 
@@ -58,6 +61,8 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
 
     /// <summary>The columns of a row being sent, which is unsettled and was so when queued: every column but <c>settled_at</c>.</summary>
     private static readonly string[] ProgressColumns = [.. UpdatedColumns.Where(c => c != "settled_at")];
+
+    private static readonly int SettledAtIndex = Array.IndexOf(UpdatedColumns, "settled_at");
 
     /// <summary>
     /// The update of a row being sent (its "sending" mark, then the host's msgId). It leaves <c>settled_at</c> out: every
@@ -296,17 +301,12 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
                         row.EnqueuedAt.ToUnixTimeMilliseconds(), row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
                         row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.IdempotencyKey,
                     ]
-                    : progress
-                    ?
-                    [
-                        (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(),
-                        row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
-                    ]
                     :
                     [
                         (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
                         row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
                     ];
+                if (progress) values = [.. values[..SettledAtIndex], .. values[(SettledAtIndex + 1)..]];
                 var command = insert ? writer.Insert : progress ? writer.Progress : writer.Update;
                 for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
                 if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
@@ -400,10 +400,10 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
         await connection.OpenAsync(cancellationToken);
         if (connection.GetType().Name == "SqliteConnection")
         {
-            // WAL with synchronous=NORMAL survives a process crash (what a silo crash is); it skips an fsync per
-            // commit, which otherwise sits on every send's path.
+            // WAL with synchronous=NORMAL (the default) survives a process crash (what a silo crash is); it skips an
+            // fsync per commit, which otherwise sits on every send's path.
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000";
+            pragma.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={OrleansWeCom.SqliteSynchronous.Pragma(options.Value.SqliteSynchronous, "Storage:SqliteSynchronous")}; PRAGMA busy_timeout=30000";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
         }
 

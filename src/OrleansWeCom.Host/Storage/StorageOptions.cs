@@ -30,7 +30,7 @@ public sealed class StorageOptions
     /// event log use) keeps every commit through a crash of the silo's process, FULL also through a power loss or a crash
     /// of the machine, at the price of an fsync per grain write.
     /// </summary>
-    public string SqliteSynchronous { get; set; } = "NORMAL";
+    public string SqliteSynchronous { get; set; } = OrleansWeCom.SqliteSynchronous.Normal;
 
     public bool ShouldApplySchema => ApplySchema ?? Provider == StorageProvider.Sqlite;
 

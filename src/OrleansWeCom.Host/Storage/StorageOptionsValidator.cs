@@ -26,7 +26,7 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add("Storage:ConnectionString for Sqlite needs a 'Data Source' file path; in-memory databases and file: URIs are not supported.");
         }
 
-        if (options.Provider == StorageProvider.Sqlite && options.SqliteSynchronous?.ToUpperInvariant() is not ("NORMAL" or "FULL" or "EXTRA"))
+        if (options.Provider == StorageProvider.Sqlite && !OrleansWeCom.SqliteSynchronous.IsMode(options.SqliteSynchronous))
         {
             failures.Add($"Storage:SqliteSynchronous '{options.SqliteSynchronous}' is not known; use NORMAL, FULL or EXTRA.");
         }

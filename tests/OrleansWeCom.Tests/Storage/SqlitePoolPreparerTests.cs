@@ -34,10 +34,28 @@ public sealed class SqlitePoolPreparerTests : IDisposable
         Assert.Equal(expected, PragmaOfNextPooledConnection("synchronous"));
     }
 
+    [Theory]
+    [InlineData("NORMAL", 1)]
+    [InlineData("full", 2)]
+    public async Task The_event_log_commits_as_configured(string synchronous, long expected)
+    {
+        using var dialect = OrleansWeCom.Grains.Events.EventLogDialect.Create(new OrleansWeCom.Grains.Events.EventLogOptions
+        {
+            ConnectionString = $"Data Source={_file}",
+            SqliteSynchronous = synchronous,
+        });
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        Assert.Equal(expected, (long)(await command.ExecuteScalarAsync())!);
+    }
+
     [Fact]
     public void An_unknown_synchronous_mode_is_refused()
     {
         Assert.Throws<ArgumentException>(() => new SqlitePoolPreparer(ConnectionString, "SOMETIMES", NullLogger<SqlitePoolPreparer>.Instance));
+        Assert.Throws<ArgumentException>(() => OrleansWeCom.Grains.Events.EventLogDialect.Create(
+            new OrleansWeCom.Grains.Events.EventLogOptions { ConnectionString = $"Data Source={_file}", SqliteSynchronous = "SOMETIMES" }));
         Assert.Contains(new StorageOptionsValidator().Validate(null, new StorageOptions { SqliteSynchronous = "SOMETIMES" }).Failures!,
             f => f.Contains("Storage:SqliteSynchronous"));
     }

@@ -1,0 +1,16 @@
+namespace OrleansWeCom;
+
+/// <summary>The SQLite <c>synchronous</c> modes a configuration may choose for our files (OFF is not offered).</summary>
+public static class SqliteSynchronous
+{
+    /// <summary>Keeps every commit through a crash of the process; the default of the grain state, outbox and event log.</summary>
+    public const string Normal = "NORMAL";
+
+    /// <summary>Whether <paramref name="mode"/> is NORMAL, FULL or EXTRA, in any case.</summary>
+    public static bool IsMode(string? mode) => mode?.ToUpperInvariant() is "NORMAL" or "FULL" or "EXTRA";
+
+    /// <summary><paramref name="mode"/> as a pragma's value, or an <see cref="ArgumentException"/> naming <paramref name="setting"/>.</summary>
+    public static string Pragma(string? mode, string setting) => IsMode(mode)
+        ? mode!.ToUpperInvariant()
+        : throw new ArgumentException($"{setting} '{mode}' is not known; use NORMAL, FULL or EXTRA.", setting);
+}
