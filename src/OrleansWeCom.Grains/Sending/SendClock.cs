@@ -1,3 +1,5 @@
+using OrleansWeCom.Threading;
+
 namespace OrleansWeCom.Grains.Sending;
 
 /// <summary>A host call's result and the moment its answer came back, taken where the answer arrived.</summary>
@@ -70,11 +72,18 @@ public sealed class SendClock : IDisposable
         entry.Start();
     }
 
+    /// <summary>
+    /// A wait this short is slept precisely (<see cref="PreciseSleep"/>) outside the lock; a longer one waits on the monitor
+    /// until about a millisecond before the moment.
+    /// </summary>
+    private static readonly TimeSpan FineWait = TimeSpan.FromMilliseconds(2);
+
     private void Run()
     {
         var ready = new List<Entry>();
         while (true)
         {
+            var fine = TimeSpan.Zero;
             lock (_lock)
             {
                 while (true)
@@ -84,16 +93,32 @@ public sealed class SendClock : IDisposable
                     {
                         var wait = at - _time.GetUtcNow();
                         if (wait <= TimeSpan.Zero) break;
-                        // Monitor waits in whole milliseconds, truncating a TimeSpan: rounded up, the thread wakes once, at most
-                        // a millisecond late, instead of early and then again a millisecond later. It may still wake early
-                        // (a pulse, a spurious wake-up): the loop checks the clock again.
-                        Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds)));
+                        if (wait <= FineWait)
+                        {
+                            fine = wait;
+                            break;
+                        }
+
+                        // Monitor waits in whole milliseconds: the thread wakes a millisecond or so before the moment and
+                        // sleeps the rest precisely. It may wake earlier (a pulse, a spurious wake-up): the loop checks the
+                        // clock again.
+                        Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, (wait - TimeSpan.FromMilliseconds(1)).TotalMilliseconds));
                     }
                     else Monitor.Wait(_lock);
                 }
 
-                var now = _time.GetUtcNow();
-                while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
+                if (fine == TimeSpan.Zero)
+                {
+                    var now = _time.GetUtcNow();
+                    while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
+                }
+            }
+
+            if (fine > TimeSpan.Zero)
+            {
+                // A call queued meanwhile with an earlier moment waits at most this long.
+                PreciseSleep.For(fine);
+                continue;
             }
 
             foreach (var entry in ready) entry.Start();
