@@ -6,8 +6,13 @@ public sealed class SendingOptions
     /// <summary>The least gap between two sends of one account (the seed: 500 ms).</summary>
     public TimeSpan AccountSendInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Added to the interval, counted from the host's answer to the previous send, against clock jitter.</summary>
-    public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// Added to the interval, which is counted from the host's answer to the previous send. Counting from the answer
+    /// already keeps the host's two arrivals an interval apart on any clock: the host received the previous request before
+    /// it answered, and receives the next one after it is started. The margin covers only the two clocks running at
+    /// different rates: an NTP-disciplined clock slews by at most 500 ppm, 0.25 ms over 500 ms, on each side.
+    /// </summary>
+    public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMicroseconds(500);
 
     /// <summary>
     /// How long before its moment a send's turn may begin. The turn takes a budget token and marks the send durably as
