@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Runtime;
@@ -126,7 +127,8 @@ services.AddWeComEvents(config);
 if (config.GetValue("Mqtt:Enabled", true)) services.AddWeComMqtt(config);
 services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
 services.AddConversationOptions(config);
-services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox"));
+services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox")).ValidateOnStart();
+services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
 var outboxConnectionString = StorageConnection.Sibling(storage, "outbox");
 services.AddWeComOutbox(o =>
 {
