@@ -120,6 +120,10 @@ public sealed class PacingTests
 
         Assert.Equal("sent", status.GetProperty("data").GetProperty("status").GetString());
         Assert.Equal(1, status.GetProperty("data").GetProperty("attempts").GetInt32());
+        // At the default levels, 90 sends, their echoes and these requests wrote no line per request, call or placement.
+        Assert.DoesNotContain("Request starting", product.Host.Output);
+        Assert.DoesNotContain("Execution attempt", product.Host.Output);
+        Assert.DoesNotContain("Sending HTTP request", product.Host.Output);
     }
 }
 
