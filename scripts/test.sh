@@ -15,16 +15,25 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
 fi
 
 # A throw-away cluster owned by the postgres user, on its own port, started for this run only.
-pg_port=${WECOM_TEST_PG_PORT:-55432}
+# Below the kernel's ephemeral range (32768 and up), so no client socket of an earlier run can be holding the port.
+pg_port=${WECOM_TEST_PG_PORT:-25432}
 pg_dir=$(mktemp -d /tmp/wecom-pg.XXXXXX)
 pg_user=postgres
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown "$pg_user" "$pg_dir"
 run_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
-run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pg_dir -c max_connections=300 -c fsync=off" start >/dev/null
+# If the port is taken all the same, the next few are tried; what PostgreSQL said is shown when none will do.
+pg_started=""
+for port in "$pg_port" $((pg_port + 1)) $((pg_port + 2)); do
+  if run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$pg_dir -c max_connections=300 -c fsync=off" start >/dev/null; then
+    pg_port=$port; pg_started=1; break
+  fi
+  tail -n 5 "$pg_dir/log" >&2
+done
 stop_pg() { run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pg_dir"; }
 trap stop_pg EXIT
+[ -n "$pg_started" ] || { echo "PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
 export WECOM_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"
 
 dotnet build OrleansWeCom.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }

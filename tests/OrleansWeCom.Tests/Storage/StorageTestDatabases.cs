@@ -99,7 +99,7 @@ public sealed class PostgreSqlTestDatabase : StorageTestDatabase
         {
             throw new InvalidOperationException(
                 $"{EnvironmentVariable} is not set. The PostgreSQL storage tests need a server, e.g. " +
-                $"{EnvironmentVariable}='Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres' (scripts/test.sh starts one).");
+                $"{EnvironmentVariable}='Host=127.0.0.1;Port=25432;Username=postgres;Database=postgres' (scripts/test.sh starts one).");
         }
 
         await AdminAsync($"CREATE DATABASE {_name}");
