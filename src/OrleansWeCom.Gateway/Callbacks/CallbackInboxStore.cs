@@ -30,7 +30,7 @@ public sealed class CallbackInboxStore : IAsyncDisposable
     public CallbackStoreProvider Provider => _options.Provider;
 
     /// <summary>WAL lets readers work beside the inbox writer; the busy timeout waits out other writers' locks.</summary>
-    private string SqlitePragmas => $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={_options.SqliteSynchronous.ToUpperInvariant()};";
+    private string SqlitePragmas => $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout=30000; PRAGMA synchronous={OrleansWeCom.SqliteSynchronous.Pragma(_options.SqliteSynchronous, "Callbacks:SqliteSynchronous")};";
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {

@@ -50,7 +50,7 @@ public sealed class CallbackOptions
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>SQLite <c>synchronous</c> of the inbox connection: FULL survives power loss, NORMAL only process crashes.</summary>
-    public string SqliteSynchronous { get; set; } = "FULL";
+    public string SqliteSynchronous { get; set; } = OrleansWeCom.SqliteSynchronous.Full;
 
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
@@ -72,7 +72,7 @@ public sealed class CallbackOptionsValidator : IValidateOptions<CallbackOptions>
         if (o.MaxInFlight < 1) errors.Add("Callbacks:MaxInFlight must be positive");
         if (o.RedeliverAfter < TimeSpan.FromSeconds(1)) errors.Add("Callbacks:RedeliverAfter must be at least 1s");
         if (o.MaxAttempts < 1) errors.Add("Callbacks:MaxAttempts must be positive");
-        if (!OrleansWeCom.SqliteSynchronous.IsMode(o.SqliteSynchronous)) errors.Add("Callbacks:SqliteSynchronous must be FULL, NORMAL or EXTRA");
+        if (OrleansWeCom.SqliteSynchronous.Problem(o.SqliteSynchronous, "Callbacks:SqliteSynchronous") is { } problem) errors.Add(problem);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class ConversationGrain(
 {
     private readonly CallbackGrainOptions _options = options.Value;
     private readonly List<(long InboxId, Task Published)> _pendingAcks = [];
-    private HashSet<string>? _keys;
+    private HashSet<Key>? _keys;
     private bool _dirty;
     private IGrainTimer? _flushTimer;
 
@@ -67,26 +67,24 @@ public sealed partial class ConversationGrain(
     private ConversationMessage Apply(ConversationMessage m)
     {
         var keys = Keys();
-        var (msgKey, serverKey) = KeysOf(m);
-        if (keys.Contains(msgKey) || (serverKey is not null && keys.Contains(serverKey)))
+        var serverId = ServerIdOf(m);
+        if (keys.Contains(new Key(false, m.MsgId)) || (serverId is not null && keys.Contains(new Key(true, serverId))))
         {
             // Applied before (a re-delivery after a crash): answer with what was kept then.
-            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverKey is not null && KeysOf(x).ServerKey == serverKey));
-            var ours = S.OurSends.GetValueOrDefault(msgKey);
+            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverId is not null && ServerIdOf(x) == serverId));
+            var ours = S.OurSends.Count == 0 ? null : S.OurSends.GetValueOrDefault("m:" + m.MsgId);
             return earlier ?? (ours is null ? m : m with { SendMsgId = ours, IsOpenApi = true });
         }
 
         S.Messages.Add(m);
-        keys.Add(msgKey);
-        if (serverKey is not null) keys.Add(serverKey);
+        AddKeys(keys, m);
         var excess = S.Messages.Count - _options.RecentMessages;
         if (excess > 0)
         {
             foreach (var old in S.Messages.Take(excess))
             {
-                var (oldMsg, oldServer) = KeysOf(old);
-                keys.Remove(oldMsg);
-                if (oldServer is not null) keys.Remove(oldServer);
+                keys.Remove(new Key(false, old.MsgId));
+                if (ServerIdOf(old) is { } oldServerId) keys.Remove(new Key(true, oldServerId));
             }
 
             S.Messages.RemoveRange(0, excess);
@@ -112,24 +110,29 @@ public sealed partial class ConversationGrain(
     /// re-push under a new msgId). Only inbox rows not yet marked can come again, and a write marks at most
     /// <see cref="CallbackGrainOptions.MaxPendingBeforeFlush"/> of them, which the kept messages always cover.
     /// </summary>
-    private HashSet<string> Keys()
+    private HashSet<Key> Keys()
     {
         if (_keys is not null) return _keys;
         _keys = [];
-        foreach (var m in S.Messages)
-        {
-            var (msgKey, serverKey) = KeysOf(m);
-            _keys.Add(msgKey);
-            if (serverKey is not null) _keys.Add(serverKey);
-        }
-
-        // States written before the keys were derived from the messages also kept keys of their own.
-        foreach (var key in S.RecentKeys) _keys.Add(key);
+        foreach (var m in S.Messages) AddKeys(_keys, m);
+        // States written before the keys were derived from the messages also kept keys of their own, as "m:" or "s:" and
+        // the id.
+        foreach (var key in S.RecentKeys) _keys.Add(new Key(key.StartsWith("s:", StringComparison.Ordinal), key[2..]));
         return _keys;
     }
 
-    private static (string MsgKey, string? ServerKey) KeysOf(ConversationMessage m) =>
-        ("m:" + m.MsgId, m.ServerId is { Length: > 0 } sid && sid != "0" && m.ErrorCode is null or 0 ? "s:" + sid : null);
+    private static void AddKeys(HashSet<Key> keys, ConversationMessage m)
+    {
+        keys.Add(new Key(false, m.MsgId));
+        if (ServerIdOf(m) is { } serverId) keys.Add(new Key(true, serverId));
+    }
+
+    /// <summary>The server id a message is recognised by: a real one (not "0") of a message WeCom accepted.</summary>
+    private static string? ServerIdOf(ConversationMessage m) =>
+        m.ServerId is { Length: > 0 } sid && sid != "0" && m.ErrorCode is null or 0 ? sid : null;
+
+    /// <summary>A message's callback msgId, or (<see cref="Server"/>) its server id; a pair, so no key string is built per message.</summary>
+    private readonly record struct Key(bool Server, string Id);
 
     public Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit)
     {

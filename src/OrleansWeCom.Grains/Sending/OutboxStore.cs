@@ -306,9 +306,10 @@ public sealed partial class OutboxStore(IOptions<OutboxStoreOptions> options, Ti
                         (int)row.State, row.Attempts, row.LastAttemptAt?.ToUnixTimeMilliseconds(), row.SettledAt?.ToUnixTimeMilliseconds(),
                         row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
                     ];
-                if (progress) values = [.. values[..SettledAtIndex], .. values[(SettledAtIndex + 1)..]];
                 var command = insert ? writer.Insert : progress ? writer.Progress : writer.Update;
-                for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+                // The progress update binds the same values less settled_at.
+                for (int i = 0, p = 0; i < values.Length; i++)
+                    if (!progress || i != SettledAtIndex) command.Parameters[p++].Value = values[i] ?? DBNull.Value;
                 if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
                     throw new InvalidOperationException($"outbox row {row.MsgId} was not {(insert ? "inserted" : "found to update")}");
             }

@@ -18,8 +18,8 @@ namespace OrleansWeCom.Host.Storage;
 /// <para>
 /// <c>synchronous</c> is set the same way. SQLite's own default in WAL mode, FULL, made every grain write an fsync: with
 /// 1,000 accounts sending, about 135 a second on the state file (counted by strace), and 6% of the host's profile samples
-/// in fsync on thread-pool threads. A
-/// connection the pool opened since the last round runs FULL until the next: only ever the safer side.
+/// in fsync on thread-pool threads. A connection the pool opened since the last round runs FULL until the next: only
+/// ever the safer side.
 /// </para>
 /// </remarks>
 public sealed partial class SqlitePoolPreparer(string connectionString, string synchronous, ILogger<SqlitePoolPreparer> logger) : BackgroundService

@@ -26,9 +26,9 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             failures.Add("Storage:ConnectionString for Sqlite needs a 'Data Source' file path; in-memory databases and file: URIs are not supported.");
         }
 
-        if (options.Provider == StorageProvider.Sqlite && !OrleansWeCom.SqliteSynchronous.IsMode(options.SqliteSynchronous))
+        if (options.Provider == StorageProvider.Sqlite && OrleansWeCom.SqliteSynchronous.Problem(options.SqliteSynchronous, "Storage:SqliteSynchronous") is { } problem)
         {
-            failures.Add($"Storage:SqliteSynchronous '{options.SqliteSynchronous}' is not known; use NORMAL, FULL or EXTRA.");
+            failures.Add(problem);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
