@@ -33,7 +33,7 @@ var config = builder.Configuration;
 if (noEmulator) config["Emulator:Enabled"] = "false";
 if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && string.IsNullOrEmpty(config["URLS"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
-// At Information these categories write lines for every request, host call and grain placement: a dozen a callback, tens
+// At Information these categories write lines for every request, host call and grain placement: a dozen per request, tens
 // of thousands a second on a busy silo. They stay at Warning unless configured otherwise.
 foreach (var category in new[] { "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Polly" })
     config[$"Logging:LogLevel:{category}"] ??= "Warning";
