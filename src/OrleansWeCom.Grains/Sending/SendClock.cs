@@ -2,36 +2,34 @@ using OrleansWeCom.Threading;
 
 namespace OrleansWeCom.Grains.Sending;
 
-/// <summary>A host call's result and the moment its answer came back, taken where the answer arrived.</summary>
-public readonly record struct Answered<T>(T Value, DateTimeOffset At);
+/// <summary>A host call's result and the monotonic timestamp of its answer, taken where the answer arrived.</summary>
+public readonly record struct Answered<T>(T Value, long Timestamp);
 
 /// <summary>
-/// Starts host calls at their moment, from one dedicated thread, and stamps each answer where it arrives.
-/// <para>
-/// An account's next send is due a gap after the host answered the previous one. A grain timer and a grain's
-/// continuation each wait their turn in the thread pool's queue: on a busy silo 8–38 ms apiece, which lengthened every
-/// interval by that much. A thread sleeping on its own, woken by the kernel at the moment, starts the call on time; the
-/// answer's time is taken by the continuation that completes the call, before the grain's turn is queued.
-/// </para>
-/// The calls it starts must not block: their synchronous part (building and writing the request) runs on the clock's
-/// thread. Calls due already, or under a clock other than the system's, start on the caller's thread.
+/// Starts host calls at their moment (a monotonic timestamp of the clock's <see cref="TimeProvider"/>) from one dedicated
+/// thread, and stamps each answer where it arrives. A grain timer or continuation waits its turn in the thread pool's
+/// queue, which on a busy silo would lengthen every interval; a thread of its own, woken by the kernel, starts the call
+/// on time. The thread also wakes on the provider's own timer, so that a fake clock drives the same code in tests.
+/// The calls must not block: their synchronous part runs on the clock's thread.
 /// </summary>
 public sealed class SendClock : IDisposable
 {
     private readonly TimeProvider _time;
-    private readonly PriorityQueue<Entry, DateTimeOffset> _due = new();
+    private readonly PriorityQueue<Entry, long> _due = new();
     private readonly object _lock = new();
-    private readonly Thread? _thread;
+    private readonly ITimer _wake;
     private bool _stopped;
+
+    /// <summary>A wait this short is slept precisely outside the lock; a longer one waits on the monitor.</summary>
+    private static readonly TimeSpan FineWait = TimeSpan.FromMilliseconds(2);
 
     public SendClock(TimeProvider time)
     {
         _time = time;
-        if (time != TimeProvider.System) return;
-        _thread = new Thread(Run) { IsBackground = true, Name = "wecom-send-clock" };
-        // The thread would otherwise keep the context of whoever first resolved the clock (a grain's request context, its
-        // trace); each call runs in its own caller's context instead.
-        using (ExecutionContext.SuppressFlow()) _thread.Start();
+        _wake = time.CreateTimer(static self => ((SendClock)self!).Pulse(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var thread = new Thread(Run) { IsBackground = true, Name = "wecom-send-clock" };
+        // The thread would otherwise keep the context of whoever first resolved the clock; each call runs in its caller's.
+        using (ExecutionContext.SuppressFlow()) thread.Start();
     }
 
     /// <summary>How many calls wait for their moment.</summary>
@@ -43,40 +41,43 @@ public sealed class SendClock : IDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="call"/> no sooner than <paramref name="at"/>; the task ends with its answer and when it came.</summary>
-    public Task<Answered<T>> StartAt<T>(DateTimeOffset at, Func<Task<T>> call)
+    /// <summary>
+    /// Starts <paramref name="call"/> no sooner than <paramref name="at"/>; the task ends with its answer. A call not yet
+    /// started when <paramref name="cancellationToken"/> fires, or when the clock stops, ends with <see cref="SendNotStartedException"/>.
+    /// </summary>
+    public Task<Answered<T>> StartAt<T>(long at, Func<Task<T>> call, CancellationToken cancellationToken = default)
     {
         var entry = new Entry<T>(call, _time);
-        if (at <= _time.GetUtcNow()) entry.Start();
-        else if (_thread is null) _ = DelayThenStart(at, entry);
+        if (cancellationToken.IsCancellationRequested) entry.Abandon("the send was cancelled before its moment");
+        else if (_time.GetElapsedTime(_time.GetTimestamp(), at) <= TimeSpan.Zero) entry.Start();
         else
         {
             lock (_lock)
             {
-                if (_stopped) entry.Abandon();
+                if (_stopped) entry.Abandon("the silo stopped before the send's moment");
                 else
                 {
                     _due.Enqueue(entry, at);
-                    // Only a new earliest entry changes how long the thread sleeps.
-                    if (_due.Peek() == entry) Monitor.Pulse(_lock);
+                    if (_due.Peek() == entry)
+                    {
+                        // Only a new earliest entry changes how long the thread sleeps.
+                        _wake.Change(_time.GetElapsedTime(_time.GetTimestamp(), at), Timeout.InfiniteTimeSpan);
+                        Monitor.Pulse(_lock);
+                    }
                 }
             }
+
+            if (cancellationToken.CanBeCanceled)
+                cancellationToken.UnsafeRegister(static e => ((Entry)e!).Abandon("the send was cancelled before its moment"), entry);
         }
 
         return entry.Task;
     }
 
-    private async Task DelayThenStart(DateTimeOffset at, Entry entry)
+    private void Pulse()
     {
-        await Task.Delay(at - _time.GetUtcNow(), _time);
-        entry.Start();
+        lock (_lock) Monitor.Pulse(_lock);
     }
-
-    /// <summary>
-    /// A wait this short is slept precisely (<see cref="PreciseSleep"/>) outside the lock; a longer one waits on the monitor
-    /// until about a millisecond before the moment.
-    /// </summary>
-    private static readonly TimeSpan FineWait = TimeSpan.FromMilliseconds(2);
 
     private void Run()
     {
@@ -91,7 +92,7 @@ public sealed class SendClock : IDisposable
                     if (_stopped) return;
                     if (_due.TryPeek(out _, out var at))
                     {
-                        var wait = at - _time.GetUtcNow();
+                        var wait = _time.GetElapsedTime(_time.GetTimestamp(), at);
                         if (wait <= TimeSpan.Zero) break;
                         if (wait <= FineWait)
                         {
@@ -99,9 +100,7 @@ public sealed class SendClock : IDisposable
                             break;
                         }
 
-                        // Monitor waits in whole milliseconds: the thread wakes a millisecond or so before the moment and
-                        // sleeps the rest precisely. It may wake earlier (a pulse, a spurious wake-up): the loop checks the
-                        // clock again.
+                        // Monitor waits in whole milliseconds: wake a millisecond or so early and sleep the rest precisely.
                         Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, (wait - TimeSpan.FromMilliseconds(1)).TotalMilliseconds));
                     }
                     else Monitor.Wait(_lock);
@@ -109,14 +108,14 @@ public sealed class SendClock : IDisposable
 
                 if (fine == TimeSpan.Zero)
                 {
-                    var now = _time.GetUtcNow();
+                    var now = _time.GetTimestamp();
                     while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
+                    if (_due.TryPeek(out _, out var next)) _wake.Change(_time.GetElapsedTime(now, next), Timeout.InfiniteTimeSpan);
                 }
             }
 
             if (fine > TimeSpan.Zero)
             {
-                // A call queued meanwhile with an earlier moment waits at most this long.
                 PreciseSleep.For(fine);
                 continue;
             }
@@ -137,31 +136,48 @@ public sealed class SendClock : IDisposable
             Monitor.PulseAll(_lock);
         }
 
-        foreach (var entry in abandoned) entry.Abandon();
+        _wake.Dispose();
+        foreach (var entry in abandoned) entry.Abandon("the silo stopped before the send's moment");
     }
 
     private abstract class Entry
     {
-        public abstract void Start();
-        public abstract void Abandon();
+        /// <summary>0 waiting, 1 started, 2 abandoned: an entry is started or abandoned once.</summary>
+        private int _state;
+
+        public void Start()
+        {
+            if (Interlocked.CompareExchange(ref _state, 1, 0) == 0) Call();
+        }
+
+        public void Abandon(string why)
+        {
+            if (Interlocked.CompareExchange(ref _state, 2, 0) == 0) Fail(new SendNotStartedException(why));
+        }
+
+        protected abstract void Call();
+        protected abstract void Fail(Exception e);
     }
 
     private sealed class Entry<T>(Func<Task<T>> call, TimeProvider time) : Entry
     {
         private readonly TaskCompletionSource<Answered<T>> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TimeProvider _time = time;
 
         /// <summary>The caller's context (its trace, its request context), in which the call runs on the clock's thread.</summary>
         private readonly ExecutionContext? _context = ExecutionContext.Capture();
 
         public Task<Answered<T>> Task => _done.Task;
 
-        public override void Start()
+        protected override void Fail(Exception e) => _done.TrySetException(e);
+
+        protected override void Call()
         {
-            if (_context is null) Call();
-            else ExecutionContext.Run(_context, static self => ((Entry<T>)self!).Call(), this);
+            if (_context is null) Invoke();
+            else ExecutionContext.Run(_context, static self => ((Entry<T>)self!).Invoke(), this);
         }
 
-        private void Call()
+        private void Invoke()
         {
             Task<T> task;
             try
@@ -178,15 +194,13 @@ public sealed class SendClock : IDisposable
             task.ContinueWith(static (t, state) =>
             {
                 var self = (Entry<T>)state!;
-                if (t.IsCompletedSuccessfully) self._done.TrySetResult(new Answered<T>(t.Result, self.Now));
+                if (t.IsCompletedSuccessfully) self._done.TrySetResult(new Answered<T>(t.Result, self._time.GetTimestamp()));
                 else if (t.IsCanceled) self._done.TrySetCanceled();
                 else self._done.TrySetException(t.Exception!.InnerExceptions);
             }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-
-        private DateTimeOffset Now => time.GetUtcNow();
-
-        public override void Abandon() =>
-            _done.TrySetException(new ObjectDisposedException(nameof(SendClock), "the silo stopped before the send's moment"));
     }
 }
+
+/// <summary>A send abandoned before its call started: it certainly did not reach the host, and may be sent again.</summary>
+public sealed class SendNotStartedException(string message) : Exception(message);
