@@ -118,6 +118,12 @@ public interface IContainerGrain : IGrainWithStringKey
 
     [Alias("Restart")] Task RestartAsync();
 
+    /// <summary>
+    /// Restarts the container when its state allows, for the account grain that found it a zombie. One-way: the account
+    /// learns the outcome from the transitions the container reports back (<see cref="IAccountGrain.BindAsync"/>).
+    /// </summary>
+    [OneWay, Alias("RequestRestart")] Task RequestRestartAsync(string reason);
+
     [Alias("History")] Task<IReadOnlyList<LifecycleTransition>> GetHistoryAsync();
 
     /// <summary>The current QR code image (login or safe-validate) as the host serves it: path on the host.</summary>

@@ -89,16 +89,33 @@ public sealed record SendStatus(
 public sealed record Settlement([property: Id(0)] string MsgId, [property: Id(1)] bool Final);
 
 /// <summary>
+/// What an account needs of the container it runs in: where its sends go, for which tenant, whether it is online and
+/// which corp's budget it spends. The container grain keeps the life cycle itself and reports this when it changes.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.AccountBinding")]
+public sealed record AccountBinding(
+    [property: Id(0)] HostName HostName,
+    [property: Id(1)] string HostKey,
+    [property: Id(2)] TenantId Tenant,
+    [property: Id(3)] string UserId,
+    [property: Id(4)] ContainerStatus Status,
+    [property: Id(5)] CorpId? CorpId)
+{
+    public static AccountBinding Of(ContainerView container) =>
+        new(container.HostName, container.HostKey, container.Tenant, container.UserId, container.Status, container.Profile?.CorpId);
+}
+
+/// <summary>
 /// One logged-in WeCom account (keyed by wxId): its binding to the container it runs in, the outbox of accepted
 /// sends, the 500 ms pacing and its lease of the corp's hourly budget.
 /// </summary>
 [Alias("OrleansWeCom.IAccountGrain")]
 public interface IAccountGrain : IGrainWithStringKey
 {
-    /// <summary>The container grain reports every transition of the container the account runs in.</summary>
-    [Alias("Bind")] Task BindAsync(ContainerView container);
+    /// <summary>The container grain reports the account's binding whenever it changes.</summary>
+    [Alias("Bind")] Task BindAsync(AccountBinding binding);
 
-    [AlwaysInterleave, Alias("GetBinding")] Task<ContainerView?> GetContainerAsync();
+    [AlwaysInterleave, Alias("GetBinding")] Task<AccountBinding?> GetBindingAsync();
 
     /// <summary>Persists the send in the outbox and returns its msgId; the same idempotency key returns the same msgId.</summary>
     [Alias("Enqueue")] Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey);

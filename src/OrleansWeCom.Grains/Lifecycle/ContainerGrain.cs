@@ -20,6 +20,9 @@ public sealed partial class ContainerGrain(
 {
     private const string WatchReminder = "lifecycle-watch";
     private readonly LifecycleOptions _options = options.Value;
+
+    /// <summary>The binding last reported to the account grain by this activation.</summary>
+    private AccountBinding? _bound;
     private IGrainTimer? _qrTimer;
     private IGrainTimer? _healthTimer;
 
@@ -125,7 +128,21 @@ public sealed partial class ContainerGrain(
         await CommitAsync();
     }
 
-    public async Task RestartAsync()
+    public Task RestartAsync() => RestartAsync("restarted by the tenant; logging in again with the cached login");
+
+    public async Task RequestRestartAsync(string reason)
+    {
+        try
+        {
+            await RestartAsync(reason);
+        }
+        catch (WeComException e)
+        {
+            LogRestartRefused(logger, Name.Value, e.Message);
+        }
+    }
+
+    private async Task RestartAsync(string reason)
     {
         EnsureExists();
         if (S.Status is ContainerStatus.LoggedOut)
@@ -135,7 +152,7 @@ public sealed partial class ContainerGrain(
         await CallHost(ct => hosts.RestartAsync(S.HostKey, Name.Value, ct));
         S.LoginStartedAt = time.GetUtcNow();
         S.StuckReported = false;
-        Move(ContainerStatus.LoggingIn, LoginStep.None, "restarted by the tenant; logging in again with the cached login", S.LoginStartedAt + _options.LoginDeadline);
+        Move(ContainerStatus.LoggingIn, LoginStep.None, reason, S.LoginStartedAt + _options.LoginDeadline);
         await CommitAsync();
     }
 
@@ -374,7 +391,12 @@ public sealed partial class ContainerGrain(
     private async Task CommitAsync()
     {
         await state.WriteStateAsync();
-        if (S.Profile is { } profile) await GrainFactory.GetGrain<IAccountGrain>(profile.WxId.Value).BindAsync(View());
+        if (S.Profile is { } profile && AccountBinding.Of(View()) is var binding && binding != _bound)
+        {
+            // Only what the account needs, and only when it changed: most transitions leave it as it was.
+            await GrainFactory.GetGrain<IAccountGrain>(profile.WxId.Value).BindAsync(binding);
+            _bound = binding;
+        }
         ArmTimers();
         if (NeedsWatching())
             await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(Math.Max(1, _options.HealthCheckInterval.TotalMinutes)));
@@ -425,6 +447,9 @@ public sealed partial class ContainerGrain(
     private ContainerView View() => new(
         Name, S.HostKey, new TenantId(S.Tenant), S.UserId, S.Status, S.Step, S.Profile, S.QrCode is not null, S.QrKey,
         S.Deadline, S.CreatedAt, S.UpdatedAt, S.Version, S.WxPid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {HostName}: automatic restart refused: {Reason}")]
+    private static partial void LogRestartRefused(ILogger logger, string hostName, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container {HostName}: {From} -> {To} ({Reason})")]
     private static partial void LogTransition(ILogger logger, string hostName, string from, string to, string reason);

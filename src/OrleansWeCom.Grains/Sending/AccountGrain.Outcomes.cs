@@ -238,7 +238,7 @@ public sealed partial class AccountGrain
         state.State.LastZombieRestart = now;
         await state.WriteStateAsync();
         LogZombieRestart(logger, WxId, container.HostName.Value);
-        // Not awaited: the container reports the restart back to this grain (BindAsync), which must not be waiting for it.
-        GrainFactory.GetGrain<IContainerGrain>(container.HostName.Value).RestartAsync().Ignore();
+        await GrainFactory.GetGrain<IContainerGrain>(container.HostName.Value)
+            .RequestRestartAsync($"restarted automatically: {verdict.Failures} consecutive sends failed while the account claimed to be online");
     }
 }

@@ -137,7 +137,7 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>Starts the host call at its moment without waiting for it; the answer comes back through <see cref="IAccountSendCallback"/>.</summary>
-    private void Start(ContainerView container, OutboxRow row, long moment)
+    private void Start(AccountBinding container, OutboxRow row, long moment)
     {
         var flight = new InFlight(row);
         _inFlight = flight;
@@ -180,10 +180,10 @@ public sealed partial class AccountGrain
         };
     }
 
-    private async Task<bool> TakeTokenAsync(ContainerView container, DateTimeOffset startsAt)
+    private async Task<bool> TakeTokenAsync(AccountBinding container, DateTimeOffset startsAt)
     {
         if (_lease.TryTake(startsAt)) return true;
-        var corp = container.Profile?.CorpId.Value ?? "unknown";
+        var corp = container.CorpId?.Value ?? "unknown";
         var wanted = Math.Min(_queue.Count, _options.TokensPerLease);
         var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, wanted, ++_leaseSequence);
         return _lease.Grant(granted, startsAt);
@@ -191,7 +191,7 @@ public sealed partial class AccountGrain
 
     private async Task ReturnLeaseAsync()
     {
-        if (_lease.TakeUnused(time.GetUtcNow()) is not { } unused || Container?.Profile?.CorpId.Value is not { } corp) return;
+        if (_lease.TakeUnused(time.GetUtcNow()) is not { } unused || Container?.CorpId?.Value is not { } corp) return;
         try
         {
             await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, unused.Sequence, unused.Tokens);

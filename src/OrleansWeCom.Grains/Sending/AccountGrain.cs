@@ -6,7 +6,8 @@ namespace OrleansWeCom.Grains.Sending;
 [GenerateSerializer]
 public sealed class AccountState
 {
-    [Id(0)] public ContainerView? Container { get; set; }
+    /// <summary>The container the account runs in, as the container grain last reported it.</summary>
+    [Id(0)] public AccountBinding? Binding { get; set; }
     [Id(1)] public long NextSeq { get; set; }
     [Id(2)] public DateTimeOffset? LastZombieRestart { get; set; }
 }
@@ -37,7 +38,7 @@ public sealed partial class AccountGrain(
     private const string OutboxReminder = "outbox";
 
     private string WxId => this.GetPrimaryKeyString();
-    private ContainerView? Container => state.State.Container;
+    private AccountBinding? Container => state.State.Binding;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -76,11 +77,13 @@ public sealed partial class AccountGrain(
         await ReturnLeaseAsync();
     }
 
-    public async Task BindAsync(ContainerView container)
+    public async Task BindAsync(AccountBinding binding)
     {
+        if (binding == Container) return;
         var wasOnline = Container?.Status == ContainerStatus.Online;
-        state.State.Container = container;
+        state.State.Binding = binding;
         await state.WriteStateAsync();
+        var container = binding;
         if (container.Status == ContainerStatus.Online && !wasOnline)
         {
             _zombie.Succeeded();
@@ -88,7 +91,7 @@ public sealed partial class AccountGrain(
         }
     }
 
-    public Task<ContainerView?> GetContainerAsync() => Task.FromResult(Container);
+    public Task<AccountBinding?> GetBindingAsync() => Task.FromResult(Container);
 
     public async Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey)
     {

@@ -17,7 +17,7 @@ public sealed class SendEchoTests
         var login = AllTypes().Single(t => t.Type == CallbackTypes.UserLogin);
         using (var r = await host.PostAsync(Envelope(login.Type, login.Data, Container))) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var account = host.Grains.GetGrain<IAccountGrain>(Account);
-        await CallbackTestHost.EventuallyAsync(() => account.GetContainerAsync(), c => c?.Status == ContainerStatus.Online);
+        await CallbackTestHost.EventuallyAsync(() => account.GetBindingAsync(), c => c?.Status == ContainerStatus.Online);
 
         var body = JsonSerializer.Serialize(new { wxId = Account, conversationId = SingleChat, content = "早晨阳光里!" });
         var ours = await account.EnqueueAsync(new OutboundMessage(SendKind.Text, new ConversationId(SingleChat), body), null);

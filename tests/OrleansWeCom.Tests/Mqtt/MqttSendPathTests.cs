@@ -56,9 +56,8 @@ public sealed class MqttSendPathTests : IAsyncLifetime
 
         _keyA = await TenantKeyAsync("tenant-a");
         _keyB = await TenantKeyAsync("tenant-b");
-        var now = DateTimeOffset.UtcNow;
-        await Grains.GetGrain<IAccountGrain>(WxIdA).BindAsync(new ContainerView(new HostName("apps-a"), "host-a", new TenantId("tenant-a"), "u-a",
-            ContainerStatus.Online, LoginStep.None, new AccountProfile(new WxId(WxIdA), new CorpId("1970325134026788")), false, null, null, now, now, "1.0", 1));
+        await Grains.GetGrain<IAccountGrain>(WxIdA).BindAsync(new AccountBinding(new HostName("apps-a"), "host-a", new TenantId("tenant-a"), "u-a",
+            ContainerStatus.Online, new CorpId("1970325134026788")));
     }
 
     public async Task DisposeAsync()

@@ -65,7 +65,7 @@ public sealed class SendTurnTests : IAsyncLifetime
 
         var enqueue = await Timed(() => Account.EnqueueAsync(Text("queued behind"), null));
         var settle = await Timed(() => Account.SettleAsync("not-ours", 0, null, "S:someone_else", "x"));
-        var bind = await Timed(() => Account.BindAsync(Online()));
+        var bind = await Timed(() => Account.BindAsync(Online("u-b")));
         var status = await Account.GetStatusAsync(first);
 
         Assert.True(enqueue < Quick, $"enqueue took {enqueue.TotalMilliseconds:F0} ms");
@@ -118,12 +118,8 @@ public sealed class SendTurnTests : IAsyncLifetime
     private static OutboundMessage Text(string content) =>
         new(SendKind.Text, new ConversationId(Conversation), JsonSerializer.Serialize(new { wxId = WxId, conversationId = Conversation, content }));
 
-    private static ContainerView Online()
-    {
-        var now = DateTimeOffset.UtcNow;
-        return new ContainerView(new HostName("apps-a"), "host-a", new TenantId("tenant-a"), "u-a", ContainerStatus.Online, LoginStep.None,
-            new AccountProfile(new WxId(WxId), new CorpId("1970325134026788")), false, null, null, now, now, "1.0", 1);
-    }
+    private static AccountBinding Online(string userId = "u-a") =>
+        new(new HostName("apps-a"), "host-a", new TenantId("tenant-a"), userId, ContainerStatus.Online, new CorpId("1970325134026788"));
 
     /// <summary>A host that takes every send and answers only when released.</summary>
     private sealed class HoldingHost : IContainerHostSender
