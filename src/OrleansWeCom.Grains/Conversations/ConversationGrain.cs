@@ -71,9 +71,7 @@ public sealed partial class ConversationGrain(
         if (keys.Contains(new Key(false, m.MsgId)) || (serverId is not null && keys.Contains(new Key(true, serverId))))
         {
             // Applied before (a re-delivery after a crash): answer with what was kept then.
-            var earlier = S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverId is not null && ServerIdOf(x) == serverId));
-            var ours = S.OurSends.Count == 0 ? null : S.OurSends.GetValueOrDefault("m:" + m.MsgId);
-            return earlier ?? (ours is null ? m : m with { SendMsgId = ours, IsOpenApi = true });
+            return S.Messages.LastOrDefault(x => x.MsgId == m.MsgId || (serverId is not null && ServerIdOf(x) == serverId)) ?? m;
         }
 
         S.Messages.Add(m);
@@ -115,9 +113,6 @@ public sealed partial class ConversationGrain(
         if (_keys is not null) return _keys;
         _keys = [];
         foreach (var m in S.Messages) AddKeys(_keys, m);
-        // States written before the keys were derived from the messages also kept keys of their own, as "m:" or "s:" and
-        // the id.
-        foreach (var key in S.RecentKeys) _keys.Add(new Key(key.StartsWith("s:", StringComparison.Ordinal), key[2..]));
         return _keys;
     }
 
@@ -156,9 +151,6 @@ public sealed partial class ConversationGrain(
     {
         if (_dirty)
         {
-            // Keys of the earlier state layout stay in memory for this activation; they are no longer written.
-            S.RecentKeys.Clear();
-            S.OurSends.Clear();
             await state.WriteStateAsync();
             _dirty = false;
         }

@@ -22,15 +22,6 @@ public sealed class ConversationState
 
     [Id(6)] public long MessageCount { get; set; }
 
-    /// <summary>
-    /// Callback msgIds (<c>m:</c>) and server ids (<c>s:</c>) applied recently, as states of earlier versions kept them:
-    /// read at activation, emptied at the next write. The keys are now those of <see cref="Messages"/>.
-    /// </summary>
-    [Id(7)] public List<string> RecentKeys { get; set; } = [];
-
-    /// <summary>Our send msgId per key of <see cref="RecentKeys"/>, as earlier versions kept it; emptied at the next write.</summary>
-    [Id(8)] public Dictionary<string, string> OurSends { get; set; } = [];
-
     [Id(9)] public bool Indexed { get; set; }
 }
 
