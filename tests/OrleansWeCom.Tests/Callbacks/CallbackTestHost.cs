@@ -11,15 +11,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
-using OrleansWeCom.Gateway.Callbacks;
 using OrleansWeCom.Gateway.Http;
-using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Events;
-using OrleansWeCom.Grains.Sending;
-using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Host.Hosting;
 
 namespace OrleansWeCom.Tests.Callbacks;
 
@@ -96,41 +90,23 @@ public sealed class CallbackTestHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        var config = new Dictionary<string, string?>
-        {
-            ["Callbacks:Provider"] = "Sqlite",
-            ["Callbacks:ConnectionString"] = $"Data Source={databaseFile}",
-            [$"Callbacks:HostTokens:{HostKey}"] = Token,
-            [$"Callbacks:HostTokens:{OtherHostKey}"] = OtherToken,
-            ["Callbacks:RedeliverAfter"] = "00:00:02",
-        };
+        var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "callbacks");
+        config[$"Callbacks:HostTokens:{HostKey}"] = Token;
+        config[$"Callbacks:HostTokens:{OtherHostKey}"] = OtherToken;
+        config["Callbacks:RedeliverAfter"] = "00:00:02";
+        config["Conversations:FlushInterval"] = "00:00:00.050";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
         builder.Configuration.AddInMemoryCollection(config);
+        builder.AddWeComSilo();
+        builder.AddWeComGateway();
+        // The outside world: the tenant boundary recorded, hosts that take every send and echo none.
         var publisher = new RecordingPublisher { Failing = publisherFailing };
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "callbacks");
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
-            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={databaseFile}" });
-            silo.AddWeComCallbackGrains(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
-        });
         builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         builder.Services.AddSingleton<IContainerHosts, NoContainerHosts>();
-        // The account grain (bound at user_login, settling send echoes) with its outbox in the same file.
-        builder.Services.AddWeComOutbox(o =>
-        {
-            o.Factory = Microsoft.Data.Sqlite.SqliteFactory.Instance;
-            o.ConnectionString = $"Data Source={databaseFile}";
-        });
-        builder.Services.AddOptions<SendingOptions>();
         builder.Services.AddSingleton<IContainerHostSender, NoSender>();
-        builder.Services.AddWeComGateway(builder.Configuration);
-        builder.Services.AddWeComCallbacks(builder.Configuration);
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.MapCallbacks();
-        app.MapGroup("/gnapi/open").RequireTenant().MapConversations();
+        app.MapWeCom();
         await app.StartAsync();
         var host = new CallbackTestHost(app, databaseFile, publisher);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -173,8 +149,6 @@ public sealed class CallbackTestHost : IAsyncDisposable
             await Task.Delay(25);
         }
     }
-
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     public async ValueTask DisposeAsync()
     {

@@ -10,19 +10,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
 using OrleansWeCom.Gateway.Http;
-using OrleansWeCom.Gateway.Webhooks;
-using OrleansWeCom.Grains;
 using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Host.Hosting;
 
 namespace OrleansWeCom.Tests.Webhooks;
 
 /// <summary>
-/// A silo with the gateway in one process, as the host runs them: the tenant API on real Kestrel, the event log in a
-/// SQLite file (which survives a "restart": a new host on the same file), grain state in memory.
+/// A silo with the gateway in one process, wired as the host wires it: the tenant API on real Kestrel, grain state and
+/// the event log in SQLite files (which survive a "restart": a new host on the same file).
 /// </summary>
 internal sealed class WebhookTestHost : IAsyncDisposable
 {
@@ -48,31 +44,20 @@ internal sealed class WebhookTestHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        var config = new Dictionary<string, string?>
-        {
-            ["Events:Provider"] = "Sqlite",
-            ["Events:ConnectionString"] = $"Data Source={databaseFile}",
-            ["Webhooks:AllowLoopback"] = "true",
-            ["Webhooks:InitialBackoff"] = "00:00:00.100",
-            ["Webhooks:MaxBackoff"] = "00:00:00.400",
-            ["Webhooks:RequestTimeout"] = "00:00:05",
-            ["Webhooks:SweepInterval"] = "00:00:01",
-            ["Webhooks:CursorSaveInterval"] = "00:00:00.200",
-        };
+        var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "webhooks");
+        config["Webhooks:AllowLoopback"] = "true";
+        config["Webhooks:InitialBackoff"] = "00:00:00.100";
+        config["Webhooks:MaxBackoff"] = "00:00:00.400";
+        config["Webhooks:RequestTimeout"] = "00:00:05";
+        config["Webhooks:SweepInterval"] = "00:00:01";
+        config["Webhooks:CursorSaveInterval"] = "00:00:00.200";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
         builder.Configuration.AddInMemoryCollection(config);
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = $"webhooks-{siloPort}");
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
-            silo.AddMemoryGrainStorage(StorageNames.Grains);
-        });
-        builder.Services.AddWeComGateway(builder.Configuration);
-        builder.Services.AddWeComEvents(builder.Configuration);
+        builder.AddWeComSilo();
+        builder.AddWeComGateway();
         var app = builder.Build();
         app.UseExceptionHandler();
-        app.MapGroup("/gnapi/open").RequireTenant().MapWebhooks();
+        app.MapWeCom();
         await app.StartAsync();
         var host = new WebhookTestHost(app, databaseFile);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -107,8 +92,6 @@ internal sealed class WebhookTestHost : IAsyncDisposable
             await Task.Delay(25);
         }
     }
-
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     public async ValueTask DisposeAsync()
     {
