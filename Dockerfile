@@ -18,6 +18,7 @@ COPY src/OrleansWeCom.Emulator/OrleansWeCom.Emulator.csproj src/OrleansWeCom.Emu
 COPY src/OrleansWeCom.Gateway/OrleansWeCom.Gateway.csproj src/OrleansWeCom.Gateway/
 COPY src/OrleansWeCom.Grains/OrleansWeCom.Grains.csproj src/OrleansWeCom.Grains/
 COPY src/OrleansWeCom.Host/OrleansWeCom.Host.csproj src/OrleansWeCom.Host/
+COPY src/OrleansWeCom.Storage/OrleansWeCom.Storage.csproj src/OrleansWeCom.Storage/
 RUN dotnet restore src/OrleansWeCom.Host/OrleansWeCom.Host.csproj
 COPY src/ src/
 RUN dotnet publish src/OrleansWeCom.Host/OrleansWeCom.Host.csproj -c Release --no-restore \

@@ -48,6 +48,9 @@ public static class ContainerHostServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<HostPipelineProvider>();
         services.TryAddSingleton<IContainerHostRegistry, ContainerHostRegistry>();
+        services.TryAddSingleton<ContainerHostAdapter>();
+        services.TryAddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
+        services.TryAddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());
         services.AddHttpClient();
         return services;
     }

@@ -10,14 +10,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
-using OrleansWeCom.Gateway.Callbacks;
-using OrleansWeCom.Grains;
 using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Events;
-using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Host.Hosting;
+using OrleansWeCom.Storage.Inbox;
 
 namespace OrleansWeCom.Benchmarks;
 
@@ -25,7 +21,7 @@ namespace OrleansWeCom.Benchmarks;
 /// Callbacks per second end to end: posted over loopback, stored in the SQLite inbox before the 200, streamed to the
 /// routers and applied (conversation state written, tenant event handed over, inbox row marked processed). The same
 /// client then posts to a bare Kestrel endpoint that does nothing, for the ratio.
-/// Usage: ingest [--callbacks 50000] [--warmup 20000] [--clients 64] [--containers 20] [--conversations 50] [--grain-storage sqlite|memory] [--sync FULL|NORMAL] [--events log|none] [--flush-ms 5000 (the product's default)]
+/// Usage: ingest [--callbacks 50000] [--warmup 20000] [--clients 64] [--containers 20] [--conversations 50] [--sync FULL|NORMAL] [--events log|none] [--flush-ms 5000 (the product's default)]
 /// </summary>
 public static class IngestBenchmark
 {
@@ -38,14 +34,13 @@ public static class IngestBenchmark
         var clients = Arg(args, "--clients", 64);
         var containers = Arg(args, "--containers", 20);
         var conversations = Arg(args, "--conversations", 50);
-        var grainStorage = Text(args, "--grain-storage", "sqlite");
         var sync = Text(args, "--sync", "FULL");
         var events = Text(args, "--events", "log");
         var flush = TimeSpan.FromMilliseconds(Arg(args, "--flush-ms", (int)new CallbackGrainOptions().FlushInterval.TotalMilliseconds));
         var file = Path.Combine(Path.GetTempPath(), $"wecom-ingest-{Guid.NewGuid():N}.db");
 
         var publisher = new CountingPublisher();
-        await using var app = await StartSiloAsync(file, publisher, grainStorage, sync, flush, events);
+        await using var app = await StartSiloAsync(file, publisher, sync, flush, events);
         await using var bare = await StartBareAsync();
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var inbox = app.Services.GetRequiredService<CallbackInbox>();
@@ -81,7 +76,7 @@ public static class IngestBenchmark
         var bareRate = total / bareRun.Elapsed.TotalSeconds;
         var stats = inbox.Stats;
         Console.WriteLine($"ingest benchmark on {Environment.ProcessorCount} cores, .NET {Environment.Version} ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC), loopback HTTP/1.1, {clients} concurrent clients, " +
-            $"{total} text_msg callbacks over {containers} containers x {conversations} conversations, inbox SQLite synchronous={sync}, grain state {grainStorage}, conversation write-behind {flush.TotalMilliseconds} ms, " +
+            $"{total} text_msg callbacks over {containers} containers x {conversations} conversations, inbox SQLite synchronous={sync}, grain state SQLite, conversation write-behind {flush.TotalMilliseconds} ms, " +
             (events == "log" ? "tenant events stored in the SQLite event log" : "tenant events counted, not stored"));
         Console.WriteLine($"acknowledged (durable)  : {total / acknowledged.TotalSeconds,8:F0} callbacks/s in {acknowledged.TotalSeconds:F2} s; failed {ingest.Failed}; " +
             $"{stats.Transactions} inbox transactions so far ({(double)stats.Stored / Math.Max(1, stats.Transactions):F0} callbacks per commit on average)");
@@ -94,72 +89,40 @@ public static class IngestBenchmark
         Console.WriteLine($"ratio end to end / bare : {e2eRate / bareRate:F3}");
         await app.StopAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var left in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + "*"))
-        {
-            try
-            {
-                File.Delete(left);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        OrleansWeCom.Testing.TestSettings.DeleteDatabase(file);
 
         return applied && ingest.Failed == 0 ? 0 : 1;
     }
 
-    private static async Task<WebApplication> StartSiloAsync(string file, CountingPublisher publisher, string grainStorage, string sync, TimeSpan flush, string events)
+    private static async Task<WebApplication> StartSiloAsync(string file, CountingPublisher publisher, string sync, TimeSpan flush, string events)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Callbacks:Provider"] = "Sqlite",
-            // As the host sets it up on SQLite: the inbox in a file of its own beside grain state.
-            ["Callbacks:ConnectionString"] = StorageConnection.Sibling(Storage(file), "inbox"),
-            [$"Callbacks:HostTokens:{HostKey}"] = Token,
-            ["Callbacks:SqliteSynchronous"] = sync,
-        });
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "ingest-bench");
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
-            if (grainStorage == "memory")
-            {
-                silo.AddMemoryGrainStorage(StorageNames.Grains);
-                silo.UseInMemoryReminderService();
-            }
-            else
-            {
-                silo.UseWeComStorage(Storage(file));
-            }
-
-            silo.AddWeComCallbackGrains(o => o.FlushInterval = flush);
-        });
+        // Wired as the host wires it: the inbox, the event log and grain state in their SQLite files.
+        var config = OrleansWeCom.Testing.TestSettings.For(file, "ingest-bench");
+        config[$"Callbacks:HostTokens:{HostKey}"] = Token;
+        config["Callbacks:SqliteSynchronous"] = sync;
+        config["Conversations:FlushInterval"] = flush.ToString();
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddWeComSilo();
+        builder.AddWeComGateway();
         if (events == "log")
         {
-            builder.Configuration["Events:Provider"] = "Sqlite";
-            builder.Configuration["Events:ConnectionString"] = StorageConnection.Sibling(Storage(file), "events");
             builder.Services.AddSingleton<ITenantEventPublisher>(sp =>
             {
                 publisher.Inner = ActivatorUtilities.CreateInstance<TenantEventPublisher>(sp);
                 return publisher;
             });
-            builder.Services.AddWeComEvents(builder.Configuration);
-            builder.Services.AddSqliteCheckpoints(builder.Configuration["Events:ConnectionString"]!);
         }
         else
         {
             builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
         }
-        builder.Services.AddSqliteCheckpoints(builder.Configuration["Callbacks:ConnectionString"]!);
+
         builder.Services.AddSingleton<IContainerHosts, IdleContainerHosts>();
-        builder.Services.AddWeComGateway(builder.Configuration);
-        builder.Services.AddWeComCallbacks(builder.Configuration);
         var app = builder.Build();
-        app.MapCallbacks();
+        app.MapWeCom();
         await app.StartAsync();
         return app;
     }
@@ -272,9 +235,7 @@ public static class IngestBenchmark
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
-    private static StorageOptions Storage(string file) => new() { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={file}" };
 
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     /// <summary>
     /// The tenant boundary: counts what ingestion hands over once the product's publisher (the durable event log,

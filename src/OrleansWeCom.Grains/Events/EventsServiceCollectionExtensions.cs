@@ -9,19 +9,12 @@ namespace OrleansWeCom.Grains.Events;
 public static class EventsServiceCollectionExtensions
 {
     /// <summary>
-    /// The event log (section <c>Events</c>), <see cref="ITenantEventPublisher"/>, webhook delivery (section
+    /// <see cref="ITenantEventPublisher"/> over the event log (<c>AddWeComStores</c>), webhook delivery (section
     /// <c>Webhooks</c>) and its sweeper. For the silo's services: the grains and the publisher run there.
     /// </summary>
     public static IServiceCollection AddWeComEvents(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<EventLogOptions>()
-            .Bind(configuration.GetSection(EventLogOptions.SectionName))
-            .Validate(o => o.Provider == EventLogProvider.Sqlite || !string.IsNullOrWhiteSpace(o.ConnectionString),
-                "Events:ConnectionString is required for PostgreSql")
-            .Validate(o => o.Retention > TimeSpan.Zero && o.PruneInterval > TimeSpan.Zero, "Events:Retention and Events:PruneInterval must be positive")
-            .Validate(o => o.MaxBatchSize is >= 1 and <= 100_000 && o.QueueCapacity >= 1, "Events:MaxBatchSize must be 1..100000 and Events:QueueCapacity positive")
-            .ValidateOnStart();
         services.AddOptions<WebhookOptions>()
             .Bind(configuration.GetSection(WebhookOptions.SectionName))
             .Validate(o => o.MaxRetryDuration > TimeSpan.Zero && o.InitialBackoff > TimeSpan.Zero && o.MaxBackoff >= o.InitialBackoff,
@@ -32,8 +25,6 @@ public static class EventsServiceCollectionExtensions
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<SqlEventLog>();
-        services.TryAddSingleton<IEventLog>(sp => sp.GetRequiredService<SqlEventLog>());
         services.TryAddSingleton<ITenantEventPublisher, TenantEventPublisher>();
         services.TryAddSingleton<WebhookUrlGuard>();
         services.TryAddSingleton<WebhookSender>();

@@ -1,17 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace OrleansWeCom.Grains.Sending;
 
 public static class OutboxServiceCollectionExtensions
 {
-    /// <summary>What the account grain sends with: the outbox table, its group-commit writer and the send clock.</summary>
-    public static IServiceCollection AddWeComOutbox(this IServiceCollection services, Action<OutboxStoreOptions> configure)
+    /// <summary>
+    /// What the account grain sends with besides the outbox store (<c>AddWeComStores</c>): the send clock, and the wake-up
+    /// at silo start of accounts with a backlog.
+    /// </summary>
+    public static IServiceCollection AddWeComSending(this IServiceCollection services)
     {
-        services.AddOptions<OutboxStoreOptions>().Configure(configure);
-        services.AddSingleton<OutboxStore>();
-        services.AddSingleton<IOutboxQueries>(sp => sp.GetRequiredService<OutboxStore>());
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxStore>());
-        services.AddSingleton<SendClock>();
+        services.TryAddSingleton<SendClock>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OutboxRecovery>());
         return services;
     }
 }

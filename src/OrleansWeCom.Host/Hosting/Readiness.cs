@@ -1,6 +1,6 @@
-using System.Data.Common;
 using Orleans.Runtime;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Storage;
 
 namespace OrleansWeCom.Host.Hosting;
 
@@ -9,20 +9,14 @@ public sealed class Readiness(
     IClusterMembershipService membership,
     ILocalSiloDetails silo,
     IHostApplicationLifetime lifetime,
-    DbProviderFactory factory,
-    string connectionString) : IReadinessProbe
+    StorageDatabases databases) : IReadinessProbe
 {
     public async Task<(bool Ready, string Detail)> CheckAsync(CancellationToken cancellationToken)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested) return (false, "shutting down");
         var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
         if (status != SiloStatus.Active) return (false, $"silo is {status}");
-        await using var connection = factory.CreateConnection()!;
-        connection.ConnectionString = connectionString;
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT 1";
-        await command.ExecuteScalarAsync(cancellationToken);
+        await databases[StorageComponent.Orleans].QueryAsync("SELECT 1", _ => { }, r => r.GetValue(0), cancellationToken);
         return (true, "silo active, storage answers");
     }
 }

@@ -1,16 +1,20 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansWeCom.Grains;
+using OrleansWeCom.Storage;
+using OrleansWeCom.Storage.Schema;
+using OrleansWeCom.Storage.Sqlite;
 
 namespace OrleansWeCom.Host.Storage;
 
 public static class SiloBuilderStorageExtensions
 {
     /// <summary>
-    /// Grain storage <c>wecom</c> and the reminder table, through Orleans' ADO.NET
-    /// providers on the configured database; prepares the database (and applies our schema when
-    /// <see cref="StorageOptions.ShouldApplySchema"/>) before any provider starts.
+    /// Grain storage <c>wecom</c> and the reminder table, through Orleans' ADO.NET providers on the configured database;
+    /// the schema of every table (<see cref="StorageDatabases.EnsureSchemaAsync"/>) is applied or checked before any
+    /// provider starts.
     /// </summary>
     public static ISiloBuilder UseWeComStorage(this ISiloBuilder silo, StorageOptions options)
     {
@@ -18,7 +22,7 @@ public static class SiloBuilderStorageExtensions
         var invariant = StorageConnection.Invariant(options);
         var connectionString = StorageConnection.ConnectionString(options);
 
-        silo.AddWeComSchemaInstaller(options);
+        silo.AddWeComSchemaStep(options);
         if (options.Provider == StorageProvider.Sqlite && !silo.Services.Any(d => d.ServiceType == typeof(SqlitePoolPreparer)))
         {
             silo.Services.AddSingleton(sp => new SqlitePoolPreparer(connectionString, options.SqliteSynchronous, sp.GetRequiredService<ILogger<SqlitePoolPreparer>>()));
@@ -44,8 +48,7 @@ public static class SiloBuilderStorageExtensions
     /// <summary>
     /// State is written in Orleans' own binary format (every state type is <c>[GenerateSerializer]</c> with <c>[Id]</c>s,
     /// so fields can be added and removed as with grain calls): busy conversations rewrite their state at every
-    /// write-behind, and Newtonsoft JSON took about 14% of a sending silo's CPU. Rows written as JSON by earlier
-    /// versions are still read.
+    /// write-behind, and JSON serialization cost a large share of a sending silo's CPU. JSON rows are still read.
     /// </summary>
     private static IGrainStorageSerializer BinaryStateSerializer(IServiceProvider services) =>
         new GrainStorageSerializer(
@@ -65,7 +68,7 @@ public static class SiloBuilderStorageExtensions
             return silo.UseLocalhostClustering(siloPort, gatewayPort);
         }
 
-        silo.AddWeComSchemaInstaller(options);
+        silo.AddWeComSchemaStep(options);
         return silo.UseAdoNetClustering(o =>
         {
             o.Invariant = StorageConnection.Invariant(options);
@@ -73,28 +76,24 @@ public static class SiloBuilderStorageExtensions
         });
     }
 
-    private static void AddWeComSchemaInstaller(this ISiloBuilder silo, StorageOptions options)
+    private static void AddWeComSchemaStep(this ISiloBuilder silo, StorageOptions options)
     {
-        if (silo.Services.Any(d => d.ServiceType == typeof(SchemaInstaller)))
-        {
-            return;
-        }
-
-        silo.Services.AddSingleton(sp => new SchemaInstaller(options, sp.GetRequiredService<ILogger<SchemaInstaller>>()));
-        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SchemaInstallerParticipant(sp.GetRequiredService<SchemaInstaller>(), sp.GetService<SqlitePoolPreparer>()));
+        silo.Services.TryAddSingleton(sp => new StorageDatabases(options, sp.GetRequiredService<ILogger<SchemaInstaller>>()));
+        if (silo.Services.Any(d => d.ImplementationType == typeof(SchemaStep))) return;
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SchemaStep>();
     }
 
     /// <summary>
-    /// Runs the installer before the membership table, grain storage and reminders open the database, then (on SQLite)
-    /// gives the pool the providers will draw from its busy timeout.
+    /// Applies (or checks) the schema before the membership table, grain storage and reminders open the database, then
+    /// (on SQLite) gives the pool the providers will draw from its busy timeout.
     /// </summary>
-    private sealed class SchemaInstallerParticipant(SchemaInstaller installer, SqlitePoolPreparer? preparer) : ILifecycleParticipant<ISiloLifecycle>
+    private sealed class SchemaStep(StorageDatabases databases, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
     {
         public void Participate(ISiloLifecycle lifecycle) =>
             lifecycle.Subscribe(nameof(SchemaInstaller), ServiceLifecycleStage.First, async ct =>
             {
-                await installer.StartAsync(ct);
-                preparer?.Prepare();
+                await databases.EnsureSchemaAsync(ct);
+                services.GetService<SqlitePoolPreparer>()?.Prepare();
             });
     }
 }

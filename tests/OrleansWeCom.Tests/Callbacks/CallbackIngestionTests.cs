@@ -306,9 +306,7 @@ public sealed class CallbackIngestionTests
 
     private static async Task AgeRowsAsync(CallbackTestHost host, TimeSpan age)
     {
-        await using var connection = await host.Store.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"UPDATE {CallbackInboxSchema.Table} SET received_at = {DateTimeOffset.UtcNow.Subtract(age).ToUnixTimeMilliseconds()}";
-        await command.ExecuteNonQueryAsync();
+        await host.Store.Database.ExecuteAsync(
+            $"UPDATE wecom_callback_inbox SET received_at = {DateTimeOffset.UtcNow.Subtract(age).ToUnixTimeMilliseconds()}", _ => { });
     }
 }

@@ -11,15 +11,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
-using OrleansWeCom.Gateway.Callbacks;
 using OrleansWeCom.Gateway.Http;
-using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Events;
-using OrleansWeCom.Grains.Sending;
-using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Tests.Infrastructure;
 
 namespace OrleansWeCom.Tests.Callbacks;
 
@@ -65,87 +59,39 @@ public sealed class NoContainerHosts : IContainerHosts
 /// The silo and the gateway in one process as the host runs them: callbacks over real Kestrel, the inbox and grain
 /// state in one SQLite file (a restart is a new host on the same file), the tenant boundary recorded.
 /// </summary>
-public sealed class CallbackTestHost : IAsyncDisposable
+public sealed class CallbackTestHost : WeComTestApp
 {
     public const string HostKey = "host-a";
     public const string Token = "token-of-host-a";
     public const string OtherHostKey = "host-b";
     public const string OtherToken = "token-of-host-b";
 
-    private readonly WebApplication _app;
+    private CallbackTestHost(WebApplication app, string databaseFile, RecordingPublisher publisher) : base(app, databaseFile) => Publisher = publisher;
 
-    private CallbackTestHost(WebApplication app, string databaseFile, RecordingPublisher publisher)
-    {
-        _app = app;
-        DatabaseFile = databaseFile;
-        Publisher = publisher;
-    }
-
-    public string DatabaseFile { get; }
     public RecordingPublisher Publisher { get; }
-    public HttpClient Http { get; private set; } = null!;
-    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
-    public CallbackInbox Inbox => _app.Services.GetRequiredService<CallbackInbox>();
-    public CallbackInboxStore Store => _app.Services.GetRequiredService<CallbackInboxStore>();
+    public CallbackInbox Inbox => App.Services.GetRequiredService<CallbackInbox>();
+    public CallbackInboxStore Store => App.Services.GetRequiredService<CallbackInboxStore>();
 
     public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-callbacks-{Guid.NewGuid():N}.db");
 
     public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null)
     {
         databaseFile ??= NewDatabaseFile();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var config = new Dictionary<string, string?>
-        {
-            ["Callbacks:Provider"] = "Sqlite",
-            ["Callbacks:ConnectionString"] = $"Data Source={databaseFile}",
-            [$"Callbacks:HostTokens:{HostKey}"] = Token,
-            [$"Callbacks:HostTokens:{OtherHostKey}"] = OtherToken,
-            ["Callbacks:RedeliverAfter"] = "00:00:02",
-        };
+        var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "callbacks");
+        config[$"Callbacks:HostTokens:{HostKey}"] = Token;
+        config[$"Callbacks:HostTokens:{OtherHostKey}"] = OtherToken;
+        config["Callbacks:RedeliverAfter"] = "00:00:02";
+        config["Conversations:FlushInterval"] = "00:00:00.050";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
-        builder.Configuration.AddInMemoryCollection(config);
+        // The outside world: the tenant boundary recorded, hosts that take every send and echo none.
         var publisher = new RecordingPublisher { Failing = publisherFailing };
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
-        builder.UseOrleans(silo =>
+        var app = await StartAppAsync(config, services =>
         {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "callbacks");
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
-            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={databaseFile}" });
-            silo.AddWeComCallbackGrains(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
+            services.AddSingleton<ITenantEventPublisher>(publisher);
+            services.AddSingleton<IContainerHosts, NoContainerHosts>();
+            services.AddSingleton<IContainerHostSender, NoSender>();
         });
-        builder.Services.AddSingleton<ITenantEventPublisher>(publisher);
-        builder.Services.AddSingleton<IContainerHosts, NoContainerHosts>();
-        // The account grain (bound at user_login, settling send echoes) with its outbox in the same file.
-        builder.Services.AddWeComOutbox(o =>
-        {
-            o.Factory = Microsoft.Data.Sqlite.SqliteFactory.Instance;
-            o.ConnectionString = $"Data Source={databaseFile}";
-        });
-        builder.Services.AddOptions<SendingOptions>();
-        builder.Services.AddSingleton<IContainerHostSender, NoSender>();
-        builder.Services.AddWeComGateway(builder.Configuration);
-        builder.Services.AddWeComCallbacks(builder.Configuration);
-        var app = builder.Build();
-        app.UseExceptionHandler();
-        app.MapCallbacks();
-        app.MapGroup("/gnapi/open").RequireTenant().MapConversations();
-        await app.StartAsync();
-        var host = new CallbackTestHost(app, databaseFile, publisher);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        host.Http = new HttpClient { BaseAddress = new Uri(address) };
-        return host;
-    }
-
-    /// <summary>A tenant with an API key and a client carrying it.</summary>
-    public async Task<HttpClient> TenantClientAsync(string tenant)
-    {
-        await Grains.GetGrain<ITenantGrain>(tenant).CreateAsync(tenant);
-        var key = await Grains.GetGrain<ITenantGrain>(tenant).IssueApiKeyAsync(null);
-        var client = new HttpClient { BaseAddress = Http.BaseAddress };
-        client.DefaultRequestHeaders.Add(TenantAuthenticator.HeaderName, key);
-        return client;
+        return new CallbackTestHost(app, databaseFile, publisher);
     }
 
     /// <summary>A container of <paramref name="tenant"/> on <paramref name="hostKey"/>, as container/create leaves it.</summary>
@@ -171,21 +117,6 @@ public sealed class CallbackTestHost : IAsyncDisposable
             var value = await probe();
             if (done(value) || DateTime.UtcNow > deadline) return value;
             await Task.Delay(25);
-        }
-    }
-
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
-
-    public async ValueTask DisposeAsync()
-    {
-        Http.Dispose();
-        try
-        {
-            await _app.StopAsync();
-        }
-        finally
-        {
-            await _app.DisposeAsync();
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using OrleansWeCom.ContainerHost;
-using OrleansWeCom.Host.Hosting;
 
 namespace OrleansWeCom.Tests.ContainerHost;
 

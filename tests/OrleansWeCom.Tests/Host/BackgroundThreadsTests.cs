@@ -1,4 +1,4 @@
-using OrleansWeCom.Threading;
+using OrleansWeCom.Storage.Threading;
 
 namespace OrleansWeCom.Tests.Host;
 

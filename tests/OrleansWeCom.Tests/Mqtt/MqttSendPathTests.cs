@@ -6,20 +6,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
-using OrleansWeCom.Gateway.Mqtt;
 using OrleansWeCom.Grains.Events;
-using OrleansWeCom.Grains.Sending;
-using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Host.Hosting;
 using MQTTnet;
 
 namespace OrleansWeCom.Tests.Mqtt;
 
 /// <summary>
-/// The broker wired as the host wires it (<c>AddWeComGateway</c> + <c>AddWeComMqtt</c>) over a silo with the real
-/// account grain and outbox on SQLite: API keys from the tenant grains, sends through <c>SendService</c>.
+/// The broker wired as the host wires it (<c>AddWeComSilo</c> + <c>AddWeComGateway</c>) with the real account grain
+/// and outbox on SQLite: API keys from the tenant grains, sends through <c>SendService</c>.
 /// </summary>
 public sealed class MqttSendPathTests : IAsyncLifetime
 {
@@ -36,21 +31,14 @@ public sealed class MqttSendPathTests : IAsyncLifetime
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Mqtt:Port"] = _mqttPort.ToString() });
-        var connection = $"Data Source={_database}";
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "mqtt");
-            silo.UseLocalhostClustering(FreePort(), FreePort());
-            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = connection });
-        });
-        var services = builder.Services;
-        services.AddOptions<SendingOptions>();
-        services.AddWeComOutbox(o => (o.Factory, o.ConnectionString) = (SqliteFactory.Instance, connection));
-        services.AddSingleton<IContainerHostSender, NeverEchoingHost>();
-        services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();
-        services.AddWeComGateway(builder.Configuration);
-        services.AddWeComMqtt(builder.Configuration);
+        var config = OrleansWeCom.Testing.TestSettings.For(_database, "mqtt");
+        config["Mqtt:Enabled"] = "true";
+        config["Mqtt:Port"] = _mqttPort.ToString();
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddWeComSilo();
+        builder.AddWeComGateway();
+        builder.Services.AddSingleton<IContainerHostSender, NeverEchoingHost>();
+        builder.Services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();
         _host = builder.Build();
         await _host.StartAsync();
 
@@ -65,7 +53,7 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         await _host.StopAsync();
         _host.Dispose();
         SqliteConnection.ClearAllPools();
-        File.Delete(_database);
+        OrleansWeCom.Testing.TestSettings.DeleteDatabase(_database);
     }
 
     [Fact]
@@ -119,14 +107,12 @@ public sealed class MqttSendPathTests : IAsyncLifetime
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var connection = new SqliteConnection($"Data Source={_database}");
+        await using var connection = new SqliteConnection(StorageDatabases.ConnectionString(new StorageOptions { ConnectionString = $"Data Source={_database}" }, StorageComponent.Outbox));
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return (long)(await command.ExecuteScalarAsync())!;
     }
-
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
 
     /// <summary>A host that takes every send and never echoes: rows stay in the outbox for the test to see.</summary>
     private sealed class NeverEchoingHost : IContainerHostSender

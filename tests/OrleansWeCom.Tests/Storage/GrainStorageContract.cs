@@ -4,7 +4,6 @@ using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansWeCom.Grains;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 
@@ -123,20 +122,58 @@ public abstract class GrainStorageContract<TDatabase>(StorageClusterFixture<TDat
         await fresh.InitializeAsync();
         try
         {
-            var installers = Enumerable.Range(0, 3)
-                .Select(_ => new SchemaInstaller(fresh.Options, NullLogger<SchemaInstaller>.Instance))
-                .ToList();
-
-            Assert.Equal(new int?[] { 1, 1, 1 }, await Task.WhenAll(installers.Select(i => i.StartAsync())));
-            Assert.Equal(1, await installers[0].InstallAsync());
+            var silos = Enumerable.Range(0, 3).Select(_ => fresh.Databases()).ToList();
+            await Task.WhenAll(silos.Select(d => d.EnsureSchemaAsync()));
+            await using (var again = fresh.Databases()) await again.EnsureSchemaAsync();
+            foreach (var silo in silos) await silo.DisposeAsync();
 
             Assert.Equal(QueryKeys.Order(StringComparer.Ordinal), (await fresh.StringsAsync("SELECT QueryKey FROM OrleansQuery")).Order(StringComparer.Ordinal));
-            Assert.Equal(1, await fresh.ScalarAsync("SELECT Version FROM WeComSchemaVersion WHERE Component = 'storage'"));
+            foreach (var component in StorageComponents.All)
+                Assert.Equal(1, await fresh.ScalarAsync($"SELECT Version FROM WeComSchemaVersion WHERE Component = '{component.Name()}'", component));
         }
         finally
         {
             await fresh.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task With_ApplySchema_off_a_silo_refuses_a_bare_database_and_starts_once_the_scripts_are_applied_by_hand()
+    {
+        var fresh = new TDatabase();
+        await fresh.InitializeAsync();
+        try
+        {
+            var options = fresh.Options;
+            options.ApplySchema = false;
+            await using (var bare = new StorageDatabases(options, NullLogger<SchemaInstaller>.Instance))
+            {
+                var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => bare.EnsureSchemaAsync());
+                Assert.Contains($"Schema/{options.Provider}/outbox.v1.sql", refused.Message);
+            }
+
+            // What an operator does with psql -f (or sqlite3) and the scripts in the repository.
+            foreach (var script in SchemaInstaller.Scripts(options.Provider))
+            {
+                var file = Path.Combine(RepositoryRoot(), script.Path);
+                Assert.Equal(script.Text, await File.ReadAllTextAsync(file));
+                await fresh.ScalarAsync(script.Text + "\nSELECT 1;", script.Component);
+            }
+
+            await using var applied = new StorageDatabases(options, NullLogger<SchemaInstaller>.Instance);
+            await applied.EnsureSchemaAsync();
+        }
+        finally
+        {
+            await fresh.DisposeAsync();
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory.FullName, "OrleansWeCom.sln"))) directory = directory.Parent!;
+        return directory.FullName;
     }
 
     [Fact]

@@ -6,7 +6,6 @@ using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Runtime.Membership;
 using Orleans.Runtime.MembershipService;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 
@@ -32,7 +31,7 @@ public abstract class MembershipTableContract<TDatabase>(TDatabase database)
                 ConnectionString = StorageConnection.ConnectionString(options),
             }),
             NullLogger<AdoNetClusteringTable>.Instance);
-        await new SchemaInstaller(options, NullLogger<SchemaInstaller>.Instance).StartAsync();
+        await using (var databases = new StorageDatabases(options, NullLogger<SchemaInstaller>.Instance)) await databases.EnsureSchemaAsync();
         await table.InitializeMembershipTableAsync(tryInitTableVersion: true);
 
         var empty = await table.ReadAllAsync();

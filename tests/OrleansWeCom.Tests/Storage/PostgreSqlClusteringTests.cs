@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansWeCom.Client;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 

@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 

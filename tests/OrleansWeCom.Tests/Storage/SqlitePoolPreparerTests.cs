@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using OrleansWeCom.Host.Storage;
+using Microsoft.Extensions.Options;
 
 namespace OrleansWeCom.Tests.Storage;
 
@@ -37,14 +37,11 @@ public sealed class SqlitePoolPreparerTests : IDisposable
     [Theory]
     [InlineData("NORMAL", 1)]
     [InlineData("full", 2)]
-    public async Task The_event_log_commits_as_configured(string synchronous, long expected)
+    public async Task Our_stores_commit_as_configured(string synchronous, long expected)
     {
-        using var dialect = OrleansWeCom.Grains.Events.EventLogDialect.Create(new OrleansWeCom.Grains.Events.EventLogOptions
-        {
-            ConnectionString = $"Data Source={_file}",
-            SqliteSynchronous = synchronous,
-        });
-        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var databases = new StorageDatabases(new StorageOptions { ConnectionString = $"Data Source={_file}", SqliteSynchronous = synchronous },
+            NullLogger<SchemaInstaller>.Instance);
+        await using var connection = await databases[StorageComponent.Events].OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA synchronous";
         Assert.Equal(expected, (long)(await command.ExecuteScalarAsync())!);
@@ -54,8 +51,8 @@ public sealed class SqlitePoolPreparerTests : IDisposable
     public void An_unknown_synchronous_mode_is_refused()
     {
         Assert.Throws<ArgumentException>(() => new SqlitePoolPreparer(ConnectionString, "SOMETIMES", NullLogger<SqlitePoolPreparer>.Instance));
-        Assert.Throws<ArgumentException>(() => OrleansWeCom.Grains.Events.EventLogDialect.Create(
-            new OrleansWeCom.Grains.Events.EventLogOptions { ConnectionString = $"Data Source={_file}", SqliteSynchronous = "SOMETIMES" }));
+        Assert.Throws<OptionsValidationException>(() => new StorageDatabases(
+            new StorageOptions { ConnectionString = $"Data Source={_file}", SqliteSynchronous = "SOMETIMES" }, NullLogger<SchemaInstaller>.Instance));
         Assert.Contains(new StorageOptionsValidator().Validate(null, new StorageOptions { SqliteSynchronous = "SOMETIMES" }).Failures!,
             f => f.Contains("Storage:SqliteSynchronous"));
     }

@@ -1,6 +1,5 @@
 using Orleans.Hosting;
 using Orleans.TestingHost;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 

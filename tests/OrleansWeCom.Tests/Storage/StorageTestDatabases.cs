@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using OrleansWeCom.Host.Storage;
 
 namespace OrleansWeCom.Tests.Storage;
 
@@ -15,20 +14,27 @@ public abstract class StorageTestDatabase : IAsyncLifetime
 
     public abstract Task DisposeAsync();
 
-    protected abstract DbConnection CreateConnection();
+    /// <summary>A connection to the database holding <paramref name="component"/>'s tables.</summary>
+    protected DbConnection CreateConnection(StorageComponent component = StorageComponent.Orleans) =>
+        Options.Provider == StorageProvider.Sqlite
+            ? new SqliteConnection(StorageDatabases.ConnectionString(Options, component))
+            : new NpgsqlConnection(StorageDatabases.ConnectionString(Options, component));
 
-    public async Task<long> ScalarAsync(string sql)
+    /// <summary>The layout of this database, its schema applied at first use.</summary>
+    public StorageDatabases Databases() => new(Options, Microsoft.Extensions.Logging.Abstractions.NullLogger<SchemaInstaller>.Instance);
+
+    public async Task<long> ScalarAsync(string sql, StorageComponent component = StorageComponent.Orleans)
     {
-        await using var connection = CreateConnection();
+        await using var connection = CreateConnection(component);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
-    public async Task<List<string>> StringsAsync(string sql)
+    public async Task<List<string>> StringsAsync(string sql, StorageComponent component = StorageComponent.Orleans)
     {
-        await using var connection = CreateConnection();
+        await using var connection = CreateConnection(component);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -70,7 +76,6 @@ public sealed class SqliteTestDatabase : StorageTestDatabase
         return Task.CompletedTask;
     }
 
-    protected override DbConnection CreateConnection() => new SqliteConnection($"Data Source={FilePath}");
 }
 
 /// <summary>A fresh database <c>wecom_test_…</c> on the server named by <c>WECOM_TEST_POSTGRES</c>.</summary>
@@ -116,7 +121,6 @@ public sealed class PostgreSqlTestDatabase : StorageTestDatabase
         await AdminAsync($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
     }
 
-    protected override DbConnection CreateConnection() => new NpgsqlConnection(ConnectionString);
 
     private async Task AdminAsync(string sql)
     {

@@ -149,9 +149,10 @@ public sealed class EventLogAndRecoveryTests(ITestOutputHelper output)
     public async Task Log_stores_concurrent_publishes_in_batches_with_gap_free_sequences()
     {
         var database = WebhookTestHost.NewDatabaseFile();
-        var options = Options.Create(new EventLogOptions { ConnectionString = $"Data Source={database}" });
-        await using var log = new SqlEventLog(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<SqlEventLog>.Instance);
-        await log.EnsureSchemaAsync();
+        await using var databases = new StorageDatabases(new StorageOptions { ConnectionString = $"Data Source={database}" },
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SchemaInstaller>.Instance);
+        await using var log = new SqlEventLog(databases, Options.Create(new EventLogOptions()), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SqlEventLog>.Instance);
         const int Count = 20_000, Accounts = 50;
         var events = Enumerable.Range(0, Count)
             .Select(i => SampleEvents.Text("t-bulk", (1688854355260000L + i % Accounts).ToString(), "S:1_2", $"m{i}"))

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Tests.Storage;
 
 namespace OrleansWeCom.Tests.Webhooks;
@@ -10,17 +9,24 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
 {
     private readonly PostgreSqlTestDatabase _database = new();
 
+    private readonly List<StorageDatabases> _silos = [];
+
     public Task InitializeAsync() => _database.InitializeAsync();
 
-    public Task DisposeAsync() => _database.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in _silos) await silo.DisposeAsync();
+        await _database.DisposeAsync();
+    }
 
     /// <summary>Two silos' event logs on the one database, their schema ensured at once.</summary>
     private async Task<(SqlEventLog A, SqlEventLog B)> TwoSilosAsync(int maxBatchSize)
     {
-        var options = Options.Create(new EventLogOptions { Provider = EventLogProvider.PostgreSql, ConnectionString = _database.ConnectionString, MaxBatchSize = maxBatchSize });
-        var a = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        var b = new SqlEventLog(options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
-        await Task.WhenAll(a.EnsureSchemaAsync(), b.EnsureSchemaAsync());
+        var options = Options.Create(new EventLogOptions { MaxBatchSize = maxBatchSize });
+        _silos.AddRange([_database.Databases(), _database.Databases()]);
+        var a = new SqlEventLog(_silos[0], options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        var b = new SqlEventLog(_silos[1], options, TimeProvider.System, NullLogger<SqlEventLog>.Instance);
+        await Task.WhenAll(_silos[0].EnsureSchemaAsync(), _silos[1].EnsureSchemaAsync());
         return (a, b);
     }
 

@@ -10,84 +10,38 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using OrleansWeCom.Gateway;
 using OrleansWeCom.Gateway.Http;
-using OrleansWeCom.Gateway.Webhooks;
-using OrleansWeCom.Grains;
 using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Tests.Infrastructure;
 
 namespace OrleansWeCom.Tests.Webhooks;
 
 /// <summary>
-/// A silo with the gateway in one process, as the host runs them: the tenant API on real Kestrel, the event log in a
-/// SQLite file (which survives a "restart": a new host on the same file), grain state in memory.
+/// A silo with the gateway in one process, wired as the host wires it: the tenant API on real Kestrel, grain state and
+/// the event log in SQLite files (which survive a "restart": a new host on the same file).
 /// </summary>
-internal sealed class WebhookTestHost : IAsyncDisposable
+internal sealed class WebhookTestHost : WeComTestApp
 {
-    private readonly WebApplication _app;
-
-    private WebhookTestHost(WebApplication app, string databaseFile)
+    private WebhookTestHost(WebApplication app, string databaseFile) : base(app, databaseFile)
     {
-        _app = app;
-        DatabaseFile = databaseFile;
     }
 
-    public string DatabaseFile { get; }
-    public HttpClient Http { get; private set; } = null!;
-    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
-    public ITenantEventPublisher Publisher => _app.Services.GetRequiredService<ITenantEventPublisher>();
-    public IServiceProvider Services => _app.Services;
+    public ITenantEventPublisher Publisher => App.Services.GetRequiredService<ITenantEventPublisher>();
 
     public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-webhooks-{Guid.NewGuid():N}.db");
 
     public static async Task<WebhookTestHost> StartAsync(string? databaseFile = null, IDictionary<string, string?>? settings = null)
     {
         databaseFile ??= NewDatabaseFile();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var config = new Dictionary<string, string?>
-        {
-            ["Events:Provider"] = "Sqlite",
-            ["Events:ConnectionString"] = $"Data Source={databaseFile}",
-            ["Webhooks:AllowLoopback"] = "true",
-            ["Webhooks:InitialBackoff"] = "00:00:00.100",
-            ["Webhooks:MaxBackoff"] = "00:00:00.400",
-            ["Webhooks:RequestTimeout"] = "00:00:05",
-            ["Webhooks:SweepInterval"] = "00:00:01",
-            ["Webhooks:CursorSaveInterval"] = "00:00:00.200",
-        };
+        var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "webhooks");
+        config["Webhooks:AllowLoopback"] = "true";
+        config["Webhooks:InitialBackoff"] = "00:00:00.100";
+        config["Webhooks:MaxBackoff"] = "00:00:00.400";
+        config["Webhooks:RequestTimeout"] = "00:00:05";
+        config["Webhooks:SweepInterval"] = "00:00:01";
+        config["Webhooks:CursorSaveInterval"] = "00:00:00.200";
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
-        builder.Configuration.AddInMemoryCollection(config);
-        var (siloPort, gatewayPort) = (FreePort(), FreePort());
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = $"webhooks-{siloPort}");
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
-            silo.AddMemoryGrainStorage(StorageNames.Grains);
-        });
-        builder.Services.AddWeComGateway(builder.Configuration);
-        builder.Services.AddWeComEvents(builder.Configuration);
-        var app = builder.Build();
-        app.UseExceptionHandler();
-        app.MapGroup("/gnapi/open").RequireTenant().MapWebhooks();
-        await app.StartAsync();
-        var host = new WebhookTestHost(app, databaseFile);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        host.Http = new HttpClient { BaseAddress = new Uri(address) };
-        return host;
-    }
-
-    /// <summary>Creates a tenant and returns a client that carries its apikey.</summary>
-    public async Task<HttpClient> TenantClientAsync(string tenant)
-    {
-        await Grains.GetGrain<ITenantGrain>(tenant).CreateAsync(tenant);
-        var key = await Grains.GetGrain<ITenantGrain>(tenant).IssueApiKeyAsync(null);
-        var client = new HttpClient { BaseAddress = Http.BaseAddress };
-        client.DefaultRequestHeaders.Add(TenantAuthenticator.HeaderName, key);
-        return client;
+        return new WebhookTestHost(await StartAppAsync(config, _ => { }), databaseFile);
     }
 
     /// <summary>PUT /gnapi/open/webhook; returns the envelope's data.</summary>
@@ -105,21 +59,6 @@ internal sealed class WebhookTestHost : IAsyncDisposable
             var value = probe();
             if (done(value) || DateTime.UtcNow > deadline) return value;
             await Task.Delay(25);
-        }
-    }
-
-    private static int FreePort() => OrleansWeCom.Testing.TestPorts.Next();
-
-    public async ValueTask DisposeAsync()
-    {
-        Http.Dispose();
-        try
-        {
-            await _app.StopAsync();
-        }
-        finally
-        {
-            await _app.DisposeAsync();
         }
     }
 }

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using OrleansWeCom.ContainerHost;
+using OrleansWeCom.Emulator;
+using OrleansWeCom.Gateway;
+using OrleansWeCom.Gateway.Callbacks;
+using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Gateway.Mqtt;
+using OrleansWeCom.Gateway.Webhooks;
+using OrleansWeCom.Grains.Callbacks;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Grains.Lifecycle;
+using OrleansWeCom.Grains.Sending;
+using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Storage;
+
+namespace OrleansWeCom.Host.Hosting;
+
+/// <summary>
+/// The one wiring of a WeCom process, used by Program.cs, every test host and every benchmark: they differ only in
+/// configuration values (ports, file paths) and in services they register afterwards to stand in for the outside world.
+/// </summary>
+public static class WeComHosting
+{
+    /// <summary>
+    /// The silo: storage and clustering (section <c>Storage</c>), the grains and their options, the outbox, the inbox and
+    /// the event log, the container hosts (the embedded emulator unless <c>Emulator:Enabled</c> is false), readiness, and
+    /// on the embedded run a demo tenant. Options are validated at start.
+    /// </summary>
+    public static StorageOptions AddWeComSilo(this IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        // At Information these categories write lines for every request, host call and grain placement. They stay at
+        // Warning unless configured otherwise.
+        foreach (var category in new[] { "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Polly" })
+            config[$"Logging:LogLevel:{category}"] ??= "Warning";
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.GetValue("Orleans:ShutdownTimeout", TimeSpan.FromSeconds(25)));
+
+        var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        StorageOptionsValidator.ThrowIfInvalid(storage);
+        // Tenants' webhooks may point at this machine on the embedded run.
+        if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
+
+        var services = builder.Services;
+        services.AddWeComStores(config, storage);
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = config["Orleans:ClusterId"] ?? "orleans-wecom";
+                o.ServiceId = config["Orleans:ServiceId"] ?? "orleans-wecom";
+            });
+            var siloPort = config.GetValue("Orleans:SiloPort", 11111);
+            var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
+            silo.UseWeComClustering(storage, siloPort, gatewayPort);
+            if (storage.Provider == StorageProvider.PostgreSql)
+            {
+                // In a cluster each silo listens on all interfaces and advertises the address peers reach it by (the pod IP).
+                silo.Configure<EndpointOptions>(o =>
+                {
+                    o.SiloPort = siloPort;
+                    o.GatewayPort = gatewayPort;
+                    o.AdvertisedIPAddress = IPAddress.TryParse(config["Orleans:AdvertisedIPAddress"] ?? config["POD_IP"], out var ip) ? ip : IPAddress.Loopback;
+                    o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
+                    o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
+                });
+            }
+
+            if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
+                silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            silo.UseWeComStorage(storage);
+            silo.AddWeComCallbackGrains();
+            silo.Services.AddSingleton<GrainCallCounter>();
+            silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
+        });
+
+        services.AddWeComEvents(config);
+        services.AddWeComSending();
+        services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
+        services.AddConversationOptions(config);
+        services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
+        services.AddSingleton<IReadinessProbe, Readiness>();
+        AddContainerHosts(builder);
+        if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
+            services.AddHostedService<DemoTenant>();
+        return storage;
+    }
+
+    /// <summary>
+    /// The container hosts: those of section <c>ContainerHosts</c>, or else the emulator, embedded in this process with a
+    /// callback token of its own (<c>Emulator:Enabled</c>, on by default).
+    /// </summary>
+    private static void AddContainerHosts(IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var hostsSection = config.GetSection(ContainerHostsOptions.SectionName);
+        if (!config.GetValue("Emulator:Enabled", true) || hostsSection.GetChildren().Any())
+        {
+            builder.Services.AddContainerHosts(hostsSection);
+            return;
+        }
+
+        var emulatorUrl = config["Emulator:Url"] ?? "http://127.0.0.1:5090";
+        var emulatorOptions = config.GetSection(EmulatorOptions.SectionName).Get<EmulatorOptions>() ?? new EmulatorOptions();
+        emulatorOptions.ApiKey ??= config["EMULATOR_APIKEY"];
+        var callbackToken = config["Callbacks:HostTokens:emulator"] ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        config["Callbacks:HostTokens:emulator"] = callbackToken;
+        builder.Services.AddContainerHosts(o => o.Hosts.Add(new ContainerHostOptions
+        {
+            Name = "emulator",
+            BaseUrl = emulatorUrl,
+            ApiKey = emulatorOptions.ApiKey ?? "embedded",
+            Capacity = emulatorOptions.Capacity,
+        }));
+        builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<EmbeddedEmulator>(sp, emulatorOptions, emulatorUrl, callbackToken));
+    }
+
+    /// <summary>
+    /// The ASP.NET side: the tenant API, the callback endpoint's ingestion and the MQTT broker (<c>Mqtt:Enabled</c>, on by
+    /// default). The operator key for <c>/admin</c> comes from <c>Gateway:AdminApiKey</c> (or <c>WECOM_ADMIN_KEY</c>); on
+    /// the embedded run one is generated and returned, for the caller to show.
+    /// </summary>
+    public static string? AddWeComGateway(this IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        var adminKey = config["Gateway:AdminApiKey"] ?? config["WECOM_ADMIN_KEY"];
+        string? generated = null;
+        if (string.IsNullOrEmpty(adminKey) && config.GetValue<StorageProvider?>("Storage:Provider") is null or StorageProvider.Sqlite)
+            adminKey = generated = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        if (!string.IsNullOrEmpty(adminKey)) config["Gateway:AdminApiKey"] = adminKey;
+
+        builder.Services.AddWeComGateway(config);
+        builder.Services.AddWeComCallbacks(config);
+        if (config.GetValue("Mqtt:Enabled", true)) builder.Services.AddWeComMqtt(config);
+        return generated;
+    }
+
+    /// <summary>Every endpoint: the tenant API with conversations and webhooks, the callback endpoint and the operator's stats.</summary>
+    public static WebApplication MapWeCom(this WebApplication app)
+    {
+        var open = app.MapWeComGateway();
+        open.MapConversations();
+        open.MapWebhooks();
+        app.MapCallbacks();
+        // Operator stats: grain calls handled here, activations by grain type, process memory.
+        app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains) =>
+        {
+            var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+            GC.Collect();
+            return Envelope.Ok(new
+            {
+                grainCalls = calls.Calls,
+                activations = stats.GroupBy(s => s.GrainType).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount)),
+                managedBytes = GC.GetTotalMemory(forceFullCollection: true),
+                workingSetBytes = Environment.WorkingSet,
+            });
+        });
+        return app;
+    }
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OrleansWeCom.Storage.Events;
+
+/// <summary>The <c>Events</c> section: how long the event log keeps events and how it is written.</summary>
+public sealed class EventLogOptions
+{
+    public const string SectionName = "Events";
+
+    /// <summary>How long events are kept for reading back by cursor.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>At most this many events go into one insert transaction.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 2_000;
+
+    /// <summary>Publishers wait (back-pressure) when this many writes are queued.</summary>
+    [Range(1, 10_000_000)]
+    public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>How often expired events are deleted.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
+}

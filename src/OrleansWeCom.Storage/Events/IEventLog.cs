@@ -1,0 +1,49 @@
+using OrleansWeCom.Webhooks;
+
+namespace OrleansWeCom.Storage.Events;
+
+/// <summary>
+/// The append-only log of every event delivered to tenants: the read-back cursor for tenants and the persistent
+/// queue of webhook delivery. Appends are batched, many events per transaction.
+/// </summary>
+public interface IEventLog
+{
+    /// <summary>Stores the event with its sequence numbers; false when the tenant already has an event with that id.</summary>
+    Task<bool> AppendAsync(TenantEvent tenantEvent, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Pending events after a tenant sequence number, in order.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Dead letters the tenant asked to re-send, in order.</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default);
+
+    Task MarkDeliveredAsync(TenantId tenant, IReadOnlyCollection<long> tenantSeqs, CancellationToken cancellationToken = default);
+
+    Task MarkDeadAsync(TenantId tenant, long tenantSeq, int attempts, string? lastError, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Turns dead letters back into deliveries; all of them when <paramref name="msgIds"/> is null or empty.</summary>
+    Task<int> RequeueDeadAsync(TenantId tenant, IReadOnlyList<string>? msgIds, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's last assigned sequence number (0 when it has none).</summary>
+    Task<long> GetTenantHeadAsync(TenantId tenant, CancellationToken cancellationToken = default);
+
+    Task<(long Pending, long Dead)> CountAsync(TenantId tenant, long watermark, CancellationToken cancellationToken = default);
+
+    Task<WebhookRecord?> GetWebhookAsync(TenantId tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves url and secret; the watermark is only set when the webhook is new.</summary>
+    Task SaveWebhookAsync(WebhookRecord webhook, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves the delivery cursor forward (never back).</summary>
+    Task SaveWatermarkAsync(TenantId tenant, long watermark, CancellationToken cancellationToken = default);
+
+    /// <summary>Tenants with a webhook and events waiting for it.</summary>
+    Task<IReadOnlyList<TenantId>> TenantsWithPendingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes events stored before <paramref name="before"/>; returns how many.</summary>
+    Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+}
