@@ -38,7 +38,9 @@ export WECOM_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Datab
 
 dotnet build OrleansWeCom.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
 
-results=$(mktemp -d /tmp/wecom-results.XXXXXX)
+# WECOM_TEST_RESULTS keeps the trx files (each test with its duration) in that folder instead of a temporary one.
+results=${WECOM_TEST_RESULTS:-$(mktemp -d /tmp/wecom-results.XXXXXX)}
+mkdir -p "$results"
 dotnet test OrleansWeCom.sln -c Release --no-build -nologo \
   --logger "trx" --results-directory "$results" "$@"
 status=$?
@@ -51,7 +53,7 @@ for trx in "$results"/*.trx; do
   f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
-rm -rf "$results"
+[ -n "${WECOM_TEST_RESULTS:-}" ] || rm -rf "$results"
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 
 # The Helm chart and the plain manifests: lint, render, and check k8s/ matches the chart.

@@ -5,11 +5,10 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Hosting;
+using Microsoft.Extensions.Configuration;
 using OrleansWeCom.Grains.Events;
-using OrleansWeCom.Grains.Sending;
-using OrleansWeCom.Host.Storage;
+using OrleansWeCom.Host.Hosting;
+using OrleansWeCom.Testing;
 
 namespace OrleansWeCom.Tests.Sending;
 
@@ -32,15 +31,8 @@ public sealed class SendTurnTests : IAsyncLifetime
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        var connection = $"Data Source={_database}";
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "turn");
-            silo.UseLocalhostClustering(OrleansWeCom.Testing.TestPorts.Next(), OrleansWeCom.Testing.TestPorts.Next());
-            silo.UseWeComStorage(new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = connection });
-        });
-        builder.Services.AddOptions<SendingOptions>();
-        builder.Services.AddWeComOutbox(o => (o.Factory, o.ConnectionString) = (SqliteFactory.Instance, connection));
+        builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, "turn"));
+        builder.AddWeComSilo();
         builder.Services.AddSingleton<IContainerHostSender>(_hostApi);
         builder.Services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();
         _silo = builder.Build();
@@ -54,7 +46,7 @@ public sealed class SendTurnTests : IAsyncLifetime
         await _silo.StopAsync();
         _silo.Dispose();
         SqliteConnection.ClearAllPools();
-        File.Delete(_database);
+        TestSettings.DeleteDatabase(_database);
     }
 
     [Fact]
