@@ -33,19 +33,8 @@ public static class WeComHosting
     public static StorageOptions AddWeComSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
-        // At Information these categories write lines for every request, host call and grain placement. They stay at
-        // Warning unless configured otherwise.
-        foreach (var category in new[] { "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Polly" })
-            config[$"Logging:LogLevel:{category}"] ??= "Warning";
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.GetValue("Orleans:ShutdownTimeout", TimeSpan.FromSeconds(25)));
-
-        var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
-        StorageOptionsValidator.ThrowIfInvalid(storage);
-        // Tenants' webhooks may point at this machine on the embedded run.
-        if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
-
-        var services = builder.Services;
-        services.AddWeComStores(config, storage);
+        // Stores first and the rest after the silo, so that hosted services calling grains start once the silo has.
+        var storage = AddStores(builder);
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -71,12 +60,57 @@ public static class WeComHosting
 
             if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
                 silo.Configure<SiloOptions>(o => o.SiloName = siloName);
-            silo.UseWeComStorage(storage);
-            silo.AddWeComCallbackGrains();
-            silo.Services.AddSingleton<GrainCallCounter>();
-            silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
+            silo.AddWeComGrains(storage);
         });
+        AddServices(builder, storage);
+        return storage;
+    }
 
+    /// <summary>
+    /// What a silo of ours holds besides its clustering: grain storage and reminders, the callback grains and the call
+    /// counter. <see cref="AddWeComSilo"/> calls it; the in-process test cluster, which brings its own clustering, too.
+    /// </summary>
+    public static ISiloBuilder AddWeComGrains(this ISiloBuilder silo, StorageOptions storage)
+    {
+        silo.UseWeComStorage(storage);
+        silo.AddWeComCallbackGrains();
+        silo.Services.AddSingleton<GrainCallCounter>();
+        silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());
+        return silo;
+    }
+
+    /// <summary>
+    /// The silo's services (stores, options, container hosts, readiness, the demo tenant) without the silo itself, for a
+    /// host whose silo is built elsewhere; <see cref="AddWeComSilo"/> calls it.
+    /// </summary>
+    public static StorageOptions AddWeComSiloServices(this IHostApplicationBuilder builder)
+    {
+        var storage = AddStores(builder);
+        AddServices(builder, storage);
+        return storage;
+    }
+
+    private static StorageOptions AddStores(IHostApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        // At Information these categories write lines for every request, host call and grain placement. They stay at
+        // Warning unless configured otherwise.
+        foreach (var category in new[] { "Microsoft.AspNetCore", "System.Net.Http.HttpClient", "Polly" })
+            config[$"Logging:LogLevel:{category}"] ??= "Warning";
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.GetValue("Orleans:ShutdownTimeout", TimeSpan.FromSeconds(25)));
+
+        var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        StorageOptionsValidator.ThrowIfInvalid(storage);
+        // Tenants' webhooks may point at this machine on the embedded run.
+        if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
+        builder.Services.AddWeComStores(config, storage);
+        return storage;
+    }
+
+    private static void AddServices(IHostApplicationBuilder builder, StorageOptions storage)
+    {
+        var config = builder.Configuration;
+        var services = builder.Services;
         services.AddWeComEvents(config);
         services.AddWeComSending();
         services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
@@ -87,7 +121,6 @@ public static class WeComHosting
         AddContainerHosts(builder);
         if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
             services.AddHostedService<DemoTenant>();
-        return storage;
     }
 
     /// <summary>

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Host.Hosting;
+using OrleansWeCom.Storage;
+using OrleansWeCom.Testing;
+
+namespace OrleansWeCom.Tests.Scenarios;
+
+/// <summary>
+/// One in-process silo on fake time with the product's own wiring (<c>AddWeComSiloServices</c>, <c>AddWeComGrains</c>),
+/// grain state and the outbox in a SQLite file of its own, a scripted container host and the tenant boundary recorded.
+/// Each test class gets its own (an xunit class fixture), so fake time never leaks between classes.
+/// </summary>
+public class ScenarioCluster : IAsyncLifetime
+{
+    private readonly string _database = Path.Combine(Path.GetTempPath(), $"wecom-scenario-{Guid.NewGuid():N}.db");
+    private InProcessTestCluster _cluster = null!;
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 4, 8, 0, 0, TimeSpan.Zero));
+    public ScriptedHost Host { get; }
+    public ConcurrentQueue<TenantEvent> Events { get; } = new();
+    public IGrainFactory Grains => _cluster.Client;
+
+    public ScenarioCluster() => Host = new ScriptedHost { Clock = Time };
+
+    /// <summary>Configuration a scenario class adds to the test settings (its limits).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.Options.ConfigureFileLogging = false;
+        StorageOptions? storage = null;
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            host.Logging.ClearProviders();
+            host.Configuration.AddInMemoryCollection(TestSettings.For(_database, "scenarios").Concat(Settings));
+            storage = host.AddWeComSiloServices();
+            host.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+            host.Services.AddSingleton<IContainerHostSender>(Host);
+            host.Services.AddSingleton<IContainerHosts>(Host);
+            host.Services.AddSingleton<ITenantEventPublisher>(new Recorder(Events));
+        });
+        builder.ConfigureSilo((_, silo) => silo.AddWeComGrains(storage!));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        TestSettings.DeleteDatabase(_database);
+    }
+
+    /// <summary>
+    /// Moves fake time forward in steps, letting the silo's turns run (on real threads) after each: grain timers, the send
+    /// clock and the answers they start.
+    /// </summary>
+    public async Task AdvanceAsync(TimeSpan total, TimeSpan step)
+    {
+        for (var elapsed = TimeSpan.Zero; elapsed < total; elapsed += step)
+        {
+            Time.Advance(step);
+            await Task.Delay(2);
+        }
+    }
+
+    /// <summary>Advances in steps until <paramref name="done"/> holds, at most <paramref name="limit"/> of fake time.</summary>
+    public async Task AdvanceUntilAsync(Func<bool> done, TimeSpan limit, TimeSpan step)
+    {
+        for (var elapsed = TimeSpan.Zero; !done() && elapsed < limit; elapsed += step)
+        {
+            Time.Advance(step);
+            await Task.Delay(2);
+        }
+
+        // The last turns may still be running on real threads.
+        for (var i = 0; i < 100 && !done(); i++) await Task.Delay(10);
+        Assert.True(done(), $"not done within {limit} of fake time");
+    }
+
+    private sealed class Recorder(ConcurrentQueue<TenantEvent> events) : ITenantEventPublisher
+    {
+        public Task PublishAsync(TenantEvent tenantEvent)
+        {
+            events.Enqueue(tenantEvent);
+            return Task.CompletedTask;
+        }
+    }
+}
+
+/// <summary>
+/// A container host whose sends answer at once (or fail, or wait, as a test scripts it), stamped with the fake clock, and
+/// whose life-cycle calls are recorded.
+/// </summary>
+public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
+{
+    private int _sent;
+
+    /// <summary>Host calls as (account body, fake timestamp of the call).</summary>
+    public ConcurrentQueue<(string Body, DateTimeOffset At)> Sends { get; } = new();
+    public ConcurrentQueue<string> Restarts { get; } = new();
+    public FakeTimeProvider? Clock { get; set; }
+
+    /// <summary>Fails every send (as a host that claims the account online while it cannot send).</summary>
+    public volatile bool Failing;
+
+    /// <summary>The status the host reports for any container.</summary>
+    public volatile int Status = (int)ContainerStatus.LoggingIn;
+
+    public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
+    {
+        Sends.Enqueue((bodyJson, Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow));
+        if (Failing) throw new HttpRequestException("connection refused");
+        await Task.Yield();
+        return $"host-{Interlocked.Increment(ref _sent)}";
+    }
+
+    public Task<string> PickHostForNewContainerAsync(CancellationToken cancellationToken) => Task.FromResult("scripted");
+    public Task<HostCreatedContainer> CreateAsync(string hostKey, string userId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<VerifyResult> VerifyAsync(string hostKey, string hostName, string key, string code, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task StopAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RemoveAsync(string hostKey, string hostName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task RestartAsync(string hostKey, string hostName, CancellationToken cancellationToken)
+    {
+        Restarts.Enqueue(hostName);
+        return Task.CompletedTask;
+    }
+
+    public Task<HostContainerStatus?> GetStatusAsync(string hostKey, string hostName, CancellationToken cancellationToken) =>
+        Task.FromResult<HostContainerStatus?>(new HostContainerStatus(Status, null, null));
+
+    public Task<IReadOnlyList<HostContainerMemory>> GetMemoryAsync(string hostKey, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<HostContainerMemory>>([]);
+
+    public Task<(Stream Content, string ContentType)> DownloadAsync(string hostKey, string path, CancellationToken cancellationToken) => throw new NotSupportedException();
+}
