@@ -27,6 +27,12 @@ public sealed partial class AccountGrain
         ArmNext();
     }
 
+    /// <summary>An answer that came back but could not be handed to the grain as a call of its own is applied here.</summary>
+    private async Task ReclaimAnswerAsync()
+    {
+        if (_inFlight is { Answer.IsCompleted: true } flight && flight.TryClaim()) await OnSendAnsweredAsync(await flight.Answer);
+    }
+
     /// <summary>Records the answer to the send in flight.</summary>
     private async Task ApplyAnswerAsync(OutboxRow row, SendAnswer answer)
     {

@@ -34,6 +34,8 @@ public sealed partial class AccountGrain
 
         /// <summary>The answer is applied once: by the call back to the grain, or by the deactivation waiting for it.</summary>
         public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
+
+        public void Unclaim() => Volatile.Write(ref _claimed, 0);
     }
 
     /// <summary>Re-arms the turn to run after <paramref name="due"/>, replacing any earlier deadline.</summary>
@@ -140,12 +142,21 @@ public sealed partial class AccountGrain
     private void Start(AccountBinding container, OutboxRow row, long moment)
     {
         var flight = new InFlight(row);
-        _inFlight = flight;
         var self = this.AsReference<IAccountSendCallback>();
         var activation = _activation;
         var wxId = WxId;
-        // Once started, the call is not cancelled: a request cut off mid-way may still be carried out, and its answer tells.
-        var call = clock.StartAt(moment, () => sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None), _stopping.Token);
+        Task<Answered<string>> call;
+        try
+        {
+            // Once started, the call is not cancelled: a request cut off mid-way may still be carried out, and its answer tells.
+            call = clock.StartAt(moment, () => sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None), _stopping.Token);
+        }
+        catch (Exception e)
+        {
+            call = Task.FromException<Answered<string>>(new SendNotStartedException(e.Message));
+        }
+
+        _inFlight = flight;
         flight.Answer = call.ContinueWith(t => Answer(row, t, activation, time),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         flight.Answer.ContinueWith(async t =>
@@ -157,7 +168,9 @@ public sealed partial class AccountGrain
             }
             catch (Exception e)
             {
-                // The row stays "sending": the next activation settles it as unknown, and its echo can still settle it.
+                // Handed back by the reminder's next tick (ReclaimAnswerAsync) if this activation lives on; else the next
+                // activation settles the row as of unknown outcome, and its echo can still settle it.
+                flight.Unclaim();
                 LogSendFailed(logger, wxId, row.MsgId, $"the host's answer could not be handed back: {e.Message}");
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);

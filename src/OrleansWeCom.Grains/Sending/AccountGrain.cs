@@ -168,6 +168,7 @@ public sealed partial class AccountGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        await ReclaimAnswerAsync();
         if (_queue.Count > 0)
         {
             // Only revives a pump that is not running (after a silo was lost); an armed turn keeps its time.

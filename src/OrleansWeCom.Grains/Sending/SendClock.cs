@@ -61,7 +61,7 @@ public sealed class SendClock : IDisposable
                     if (_due.Peek() == entry)
                     {
                         // Only a new earliest entry changes how long the thread sleeps.
-                        _wake.Change(_time.GetElapsedTime(_time.GetTimestamp(), at), Timeout.InfiniteTimeSpan);
+                        _wake.Change(Until(at), Timeout.InfiniteTimeSpan);
                         Monitor.Pulse(_lock);
                     }
                 }
@@ -73,6 +73,9 @@ public sealed class SendClock : IDisposable
 
         return entry.Task;
     }
+
+    /// <summary>How long until <paramref name="at"/>, never negative: the moment may pass while it is computed.</summary>
+    private TimeSpan Until(long at) => _time.GetElapsedTime(_time.GetTimestamp(), at) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
 
     private void Pulse()
     {
@@ -110,7 +113,7 @@ public sealed class SendClock : IDisposable
                 {
                     var now = _time.GetTimestamp();
                     while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
-                    if (_due.TryPeek(out _, out var next)) _wake.Change(_time.GetElapsedTime(now, next), Timeout.InfiniteTimeSpan);
+                    if (_due.TryPeek(out _, out var next)) _wake.Change(Until(next), Timeout.InfiniteTimeSpan);
                 }
             }
 
