@@ -85,6 +85,7 @@ public sealed class SendClock : IDisposable
     private void Run()
     {
         var ready = new List<Entry>();
+        var sleptFine = false;
         while (true)
         {
             var fine = TimeSpan.Zero;
@@ -97,14 +98,16 @@ public sealed class SendClock : IDisposable
                     {
                         var wait = _time.GetElapsedTime(_time.GetTimestamp(), at);
                         if (wait <= TimeSpan.Zero) break;
-                        if (wait <= FineWait)
+                        if (wait <= FineWait && !sleptFine)
                         {
                             fine = wait;
                             break;
                         }
 
-                        // Monitor waits in whole milliseconds: wake a millisecond or so early and sleep the rest precisely.
-                        Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, (wait - TimeSpan.FromMilliseconds(1)).TotalMilliseconds));
+                        // Monitor waits in whole milliseconds: wake a millisecond or so early and sleep the rest precisely. A
+                        // moment still ahead after the precise sleep belongs to a clock slower than real time (a fake one in
+                        // tests), whose own timer pulses the monitor.
+                        Monitor.Wait(_lock, sleptFine ? 1 : (int)Math.Min(int.MaxValue, (wait - TimeSpan.FromMilliseconds(1)).TotalMilliseconds));
                     }
                     else Monitor.Wait(_lock);
                 }
@@ -120,9 +123,11 @@ public sealed class SendClock : IDisposable
             if (fine > TimeSpan.Zero)
             {
                 PreciseSleep.For(fine);
+                sleptFine = true;
                 continue;
             }
 
+            sleptFine = false;
             foreach (var entry in ready) entry.Start();
             ready.Clear();
         }

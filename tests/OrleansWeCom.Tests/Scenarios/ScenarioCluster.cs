@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
+using Orleans.Timers;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Host.Hosting;
 using OrleansWeCom.Storage;
@@ -47,6 +48,9 @@ public class ScenarioCluster : IAsyncLifetime
             host.Services.AddSingleton<IContainerHostSender>(Host);
             host.Services.AddSingleton<IContainerHosts>(Host);
             host.Services.AddSingleton<ITenantEventPublisher>(new Recorder(Events));
+            // Orleans' reminder service livelocks inside FakeTimeProvider.Advance (its tick loop waits on the same clock);
+            // reminders only revive grains after a silo is lost, which the real-process tests cover.
+            host.Services.Replace(ServiceDescriptor.Singleton<IReminderRegistry, HeldReminders>());
         });
         builder.ConfigureSilo((_, silo) => silo.AddWeComGrains(storage!));
         _cluster = builder.Build();
@@ -85,6 +89,38 @@ public class ScenarioCluster : IAsyncLifetime
         // The last turns may still be running on real threads.
         for (var i = 0; i < 100 && !done(); i++) await Task.Delay(10);
         Assert.True(done(), $"not done within {limit} of fake time");
+    }
+
+    /// <summary>Reminders registered and listed, never fired.</summary>
+    private sealed class HeldReminders : IReminderRegistry
+    {
+        private readonly ConcurrentDictionary<(GrainId, string), IGrainReminder> _reminders = new();
+
+        public Task<IGrainReminder> RegisterOrUpdateReminder(GrainId callingGrainId, string reminderName, TimeSpan dueTime, TimeSpan period) =>
+            Task.FromResult(_reminders.GetOrAdd((callingGrainId, reminderName), _ => new Held(reminderName)));
+
+        public Task<IGrainReminder> RegisterOrUpdateReminder(GrainId callingGrainId, string reminderName, TimeSpan dueTime, TimeSpan period, CancellationToken cancellationToken) =>
+            RegisterOrUpdateReminder(callingGrainId, reminderName, dueTime, period);
+
+        public Task UnregisterReminder(GrainId callingGrainId, IGrainReminder reminder)
+        {
+            _reminders.TryRemove((callingGrainId, reminder.ReminderName), out _);
+            return Task.CompletedTask;
+        }
+
+        public Task UnregisterReminder(GrainId callingGrainId, IGrainReminder reminder, CancellationToken cancellationToken) => UnregisterReminder(callingGrainId, reminder);
+
+        public Task<IGrainReminder?> GetReminder(GrainId callingGrainId, string reminderName) =>
+            Task.FromResult(_reminders.GetValueOrDefault((callingGrainId, reminderName)));
+
+        public Task<IGrainReminder?> GetReminder(GrainId callingGrainId, string reminderName, CancellationToken cancellationToken) => GetReminder(callingGrainId, reminderName);
+
+        public Task<List<IGrainReminder>> GetReminders(GrainId callingGrainId) =>
+            Task.FromResult(_reminders.Where(r => r.Key.Item1 == callingGrainId).Select(r => r.Value).ToList());
+
+        public Task<List<IGrainReminder>> GetReminders(GrainId callingGrainId, CancellationToken cancellationToken) => GetReminders(callingGrainId);
+
+        private sealed record Held(string ReminderName) : IGrainReminder;
     }
 
     private sealed class Recorder(ConcurrentQueue<TenantEvent> events) : ITenantEventPublisher

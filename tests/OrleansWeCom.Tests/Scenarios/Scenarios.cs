@@ -111,7 +111,7 @@ public sealed class ZombieScenarios(ZombieScenarios.Cluster cluster) : IClassFix
         protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
         [
             new("WeCom:Limits:ZombieFailureThreshold", "3"),
-            new("WeCom:Limits:ZombieRestartCooldown", "00:10:00"),
+            new("WeCom:Limits:ZombieRestartCooldown", "00:01:00"),
             new("WeCom:Limits:FrequencyBackoff", "00:00:01"),
             new("WeCom:Limits:MaxBackoff", "00:00:02"),
         ];
@@ -135,8 +135,8 @@ public sealed class ZombieScenarios(ZombieScenarios.Cluster cluster) : IClassFix
         Assert.True(Assert.Single(cluster.Alerts("zombie")).GetProperty("restarting").GetBoolean());
         Assert.Contains("restarted automatically", (await container.GetHistoryAsync())[^1].Reason);
 
-        // Back online five minutes later and still failing: reported again, not restarted again.
-        await cluster.AdvanceAsync(TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        // Back online half a cooldown later and still failing: reported again, not restarted again.
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500));
         await container.ApplyAsync(new LifecycleSignal.UserLogin(profile), cluster.Time.GetUtcNow());
         await cluster.AdvanceUntilAsync(() => cluster.Alerts("zombie").Count == 2, TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(50));
         Assert.False(cluster.Alerts("zombie")[1].GetProperty("restarting").GetBoolean());
@@ -144,19 +144,29 @@ public sealed class ZombieScenarios(ZombieScenarios.Cluster cluster) : IClassFix
     }
 }
 
-public sealed class LoginDeadlineScenarios(ScenarioCluster cluster) : IClassFixture<ScenarioCluster>
+public sealed class LoginDeadlineScenarios(LoginDeadlineScenarios.Cluster cluster) : IClassFixture<LoginDeadlineScenarios.Cluster>
 {
+    /// <summary>Deadlines of seconds: Orleans' own timers tick on the same fake clock, and every fake minute costs real work.</summary>
+    public sealed class Cluster : ScenarioCluster
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+        [
+            new("WeCom:Lifecycle:LoginDeadline", "00:00:20"),
+            new("WeCom:Lifecycle:HealthCheckInterval", "00:00:02"),
+        ];
+    }
+
     [Fact]
     public async Task A_login_that_outlasts_its_deadline_is_reported_stuck_once()
     {
         var container = cluster.Grains.GetGrain<IContainerGrain>("stuck00000001");
         await container.InitializeAsync(new TenantId("tenant-s"), "u-s", "scripted", "qr/stuck.png", "1.0", 1, "2026-12-04 08:00:00");
 
-        await cluster.AdvanceAsync(TimeSpan.FromMinutes(14), TimeSpan.FromSeconds(10));
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(18), TimeSpan.FromMilliseconds(500));
         Assert.Empty(cluster.Alerts("login_stuck"));
 
-        await cluster.AdvanceUntilAsync(() => cluster.Alerts("login_stuck").Count > 0, TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(10));
-        await cluster.AdvanceAsync(TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(10));
+        await cluster.AdvanceUntilAsync(() => cluster.Alerts("login_stuck").Count > 0, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
+        await cluster.AdvanceAsync(TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500));
         Assert.Single(cluster.Alerts("login_stuck"));
     }
 }
