@@ -80,7 +80,7 @@ internal static class Sends
     public static DateTimeOffset ReceivedAt(this JsonElement sent) => DateTimeOffset.Parse(sent.GetProperty("receivedAt").GetString()!);
 }
 
-[Collection(HostProcessCollection.Name)]
+[Collection(HostProcessCollection.Sending)]
 public sealed class PacingTests
 {
     // Enough for eleven gaps per account at the emulator; the pacing rules themselves are tested on fake time.
@@ -130,7 +130,7 @@ public sealed class PacingTests
     }
 }
 
-[Collection(HostProcessCollection.Name)]
+[Collection(HostProcessCollection.Sending)]
 public sealed class CorpBudgetTests
 {
     [Fact]
@@ -178,7 +178,7 @@ public sealed class CorpBudgetTests
     }
 }
 
-[Collection(HostProcessCollection.Name)]
+[Collection(HostProcessCollection.Sending)]
 public sealed class OutboxDurabilityTests
 {
     [Fact]
@@ -259,7 +259,7 @@ public sealed class OutboxDurabilityTests
     }
 }
 
-[Collection(HostProcessCollection.Name)]
+[Collection(HostProcessCollection.Sending)]
 public sealed class SendValidationTests : IAsyncLifetime
 {
     private Product _product = null!;

@@ -7,11 +7,17 @@ using System.Text.Json;
 
 namespace OrleansWeCom.Tests.Infrastructure;
 
-/// <summary>Tests that run real host processes take turns: two cores do not carry several silos at once.</summary>
+/// <summary>Tests that run real host processes take turns in two lines: two cores do not carry many silos at once.</summary>
 [CollectionDefinition(Name)]
 public sealed class HostProcessCollection
 {
     public const string Name = "host processes";
+
+    /// <summary>
+    /// The sending tests' own line of host processes, beside the life-cycle one: their time goes mostly to waiting out
+    /// 500 ms gaps and budget windows, which two lines overlap.
+    /// </summary>
+    public const string Sending = "host processes (sending)";
 }
 
 /// <summary>
