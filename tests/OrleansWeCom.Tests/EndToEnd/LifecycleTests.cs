@@ -6,13 +6,19 @@ namespace OrleansWeCom.Tests.EndToEnd;
 
 /// <summary>The seed's login flows, walked through the tenant API against the emulator; each checks what the tenant sees and what was persisted.</summary>
 [Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
-public sealed class LifecycleTests : IAsyncLifetime
+public sealed class LifecycleTests(LifecycleTests.Running running) : IClassFixture<LifecycleTests.Running>
 {
-    private Product _product = null!;
+    /// <summary>One product for the class: each test walks a container of its own.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        public Product Product { get; private set; } = null!;
 
-    public async Task InitializeAsync() => _product = await Product.StartAsync(o => o.KeepSec = 600);
+        public async Task InitializeAsync() => Product = await Product.StartAsync(o => o.KeepSec = 600);
 
-    public async Task DisposeAsync() => await _product.DisposeAsync();
+        public async Task DisposeAsync() => await Product.DisposeAsync();
+    }
+
+    private readonly Product _product = running.Product;
 
     [Fact]
     public async Task Scan_without_verify_brings_the_account_online()

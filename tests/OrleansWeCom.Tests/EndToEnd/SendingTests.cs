@@ -259,22 +259,38 @@ public sealed class OutboxDurabilityTests
     }
 }
 
-[Collection(HostProcessCollection.Sending)]
-public sealed class SendValidationTests : IAsyncLifetime
+/// <summary>
+/// One product for the class: an account the validation tests send from (nothing valid reaches its queue), and another
+/// that the queue test fills and stops.
+/// </summary>
+public sealed class SendValidationProduct : IAsyncLifetime
 {
-    private Product _product = null!;
-    private string _wxId = "";
-    private string _to = "";
-    private string _host = "";
+    public Product Product { get; private set; } = null!;
+    public (string Host, string WxId, string To) Sender { get; private set; }
+    public (string Host, string WxId, string To) Filled { get; private set; }
 
     public async Task InitializeAsync()
     {
-        _product = await Product.StartAsync(settings: new Dictionary<string, string> { ["WeCom:Outbox:MaxQueuedPerAccount"] = "3" });
-        (_host, _wxId, _) = await _product.LoginAsync();
-        _to = await _product.CustomerOfAsync(_wxId);
+        Product = await Product.StartAsync(settings: new Dictionary<string, string> { ["WeCom:Outbox:MaxQueuedPerAccount"] = "3" });
+        Sender = await LoginAsync();
+        Filled = await LoginAsync();
     }
 
-    public async Task DisposeAsync() => await _product.DisposeAsync();
+    private async Task<(string, string, string)> LoginAsync()
+    {
+        var (host, wxId, _) = await Product.LoginAsync();
+        return (host, wxId, await Product.CustomerOfAsync(wxId));
+    }
+
+    public async Task DisposeAsync() => await Product.DisposeAsync();
+}
+
+[Collection(HostProcessCollection.Sending)]
+public sealed class SendValidationTests(SendValidationProduct fixture) : IClassFixture<SendValidationProduct>
+{
+    private readonly Product _product = fixture.Product;
+    private readonly string _wxId = fixture.Sender.WxId;
+    private readonly string _to = fixture.Sender.To;
 
     public static TheoryData<string, string, string> BadSends => new()
     {
@@ -335,20 +351,21 @@ public sealed class SendValidationTests : IAsyncLifetime
     [Fact]
     public async Task A_full_queue_answers_429_and_an_offline_account_409()
     {
+        var (host, wxId, to) = fixture.Filled;
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 8; i++)
         {
             using var response = await _product.Host.SendAsync(HttpMethod.Post, "/gnapi/open/msg/text",
-                new { wxId = _wxId, conversationId = Sends.Single(_wxId, _to), content = $"q{i}" });
+                new { wxId, conversationId = Sends.Single(wxId, to), content = $"q{i}" });
             statuses.Add(response.StatusCode);
         }
 
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
         Assert.Equal(HttpStatusCode.OK, statuses[0]);
 
-        await _product.Host.CallAsync(HttpMethod.Post, "/gnapi/open/container/stop", new { hostname = new[] { _host } });
+        await _product.Host.CallAsync(HttpMethod.Post, "/gnapi/open/container/stop", new { hostname = new[] { host } });
         var offline = await _product.Host.CallAsync(HttpMethod.Post, "/gnapi/open/msg/text",
-            new { wxId = _wxId, conversationId = Sends.Single(_wxId, _to), content = "x" }, expected: HttpStatusCode.Conflict);
+            new { wxId, conversationId = Sends.Single(wxId, to), content = "x" }, expected: HttpStatusCode.Conflict);
         Assert.Contains("not online", offline.GetProperty("msg").GetString());
     }
 }
