@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 using Orleans.Timers;
 using OrleansWeCom.Grains.Events;
@@ -15,21 +14,27 @@ using OrleansWeCom.Testing;
 namespace OrleansWeCom.Tests.Scenarios;
 
 /// <summary>
-/// One in-process silo on fake time with the product's own wiring (<c>AddWeComSiloServices</c>, <c>AddWeComGrains</c>),
-/// grain state and the outbox in a SQLite file of its own, a scripted container host and the tenant boundary recorded.
-/// Each test class gets its own (an xunit class fixture), so fake time never leaks between classes.
+/// One in-process silo with the product's own wiring (<c>AddWeComSiloServices</c>, <c>AddWeComGrains</c>), grain state
+/// and the outbox in a SQLite file of its own, a scripted container host and the tenant boundary recorded; each test
+/// class gets its own (an xunit class fixture). It runs on the real clock with limits of seconds: on a fake clock shared
+/// with the Orleans runtime, the runtime's own loops (reminders, membership) livelocked inside Advance or stopped the silo.
+/// The rules themselves are tested on fake time apart from the grains.
 /// </summary>
 public class ScenarioCluster : IAsyncLifetime
 {
+    /// <summary>Scenario classes take turns: two in-process clusters on fake time at once disturbed each other.</summary>
+    public const string Collection = "scenario clusters";
+
     private readonly string _database = Path.Combine(Path.GetTempPath(), $"wecom-scenario-{Guid.NewGuid():N}.db");
     private InProcessTestCluster _cluster = null!;
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 4, 8, 0, 0, TimeSpan.Zero));
+    public TimeProvider Time => TimeProvider.System;
     public ScriptedHost Host { get; }
     public ConcurrentQueue<TenantEvent> Events { get; } = new();
-    public IGrainFactory Grains => _cluster.Client;
+    /// <summary>The silo's own grain factory: scenarios call grains from inside the silo, with no client to connect.</summary>
+    public IGrainFactory Grains { get; private set; } = null!;
 
-    public ScenarioCluster() => Host = new ScriptedHost { Clock = Time };
+    public ScenarioCluster() => Host = new ScriptedHost();
 
     /// <summary>Configuration a scenario class adds to the test settings (its limits).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
@@ -38,23 +43,23 @@ public class ScenarioCluster : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.Options.ConfigureFileLogging = false;
+        builder.Options.InitializeClientOnDeploy = false;
         StorageOptions? storage = null;
         builder.ConfigureSiloHost((_, host) =>
         {
             host.Logging.ClearProviders();
             host.Configuration.AddInMemoryCollection(TestSettings.For(_database, "scenarios").Concat(Settings));
             storage = host.AddWeComSiloServices();
-            host.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
             host.Services.AddSingleton<IContainerHostSender>(Host);
             host.Services.AddSingleton<IContainerHosts>(Host);
             host.Services.AddSingleton<ITenantEventPublisher>(new Recorder(Events));
-            // Orleans' reminder service livelocks inside FakeTimeProvider.Advance (its tick loop waits on the same clock);
-            // reminders only revive grains after a silo is lost, which the real-process tests cover.
+            // Reminders only revive grains after a silo is lost, which the real-process tests cover; here they are held.
             host.Services.Replace(ServiceDescriptor.Singleton<IReminderRegistry, HeldReminders>());
         });
         builder.ConfigureSilo((_, silo) => silo.AddWeComGrains(storage!));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
+        Grains = ((InProcessSiloHandle)_cluster.Silos[0]).ServiceProvider.GetRequiredService<IGrainFactory>();
     }
 
     public async Task DisposeAsync()
@@ -64,31 +69,12 @@ public class ScenarioCluster : IAsyncLifetime
         TestSettings.DeleteDatabase(_database);
     }
 
-    /// <summary>
-    /// Moves fake time forward in steps, letting the silo's turns run (on real threads) after each: grain timers, the send
-    /// clock and the answers they start.
-    /// </summary>
-    public async Task AdvanceAsync(TimeSpan total, TimeSpan step)
+    /// <summary>Waits until <paramref name="done"/> holds, at most <paramref name="limit"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> done, TimeSpan limit)
     {
-        for (var elapsed = TimeSpan.Zero; elapsed < total; elapsed += step)
-        {
-            Time.Advance(step);
-            await Task.Delay(2);
-        }
-    }
-
-    /// <summary>Advances in steps until <paramref name="done"/> holds, at most <paramref name="limit"/> of fake time.</summary>
-    public async Task AdvanceUntilAsync(Func<bool> done, TimeSpan limit, TimeSpan step)
-    {
-        for (var elapsed = TimeSpan.Zero; !done() && elapsed < limit; elapsed += step)
-        {
-            Time.Advance(step);
-            await Task.Delay(2);
-        }
-
-        // The last turns may still be running on real threads.
-        for (var i = 0; i < 100 && !done(); i++) await Task.Delay(10);
-        Assert.True(done(), $"not done within {limit} of fake time");
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(limit.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (!done() && TimeProvider.System.GetTimestamp() < deadline) await Task.Delay(20);
+        Assert.True(done(), $"not done within {limit}");
     }
 
     /// <summary>Reminders registered and listed, never fired.</summary>
@@ -134,8 +120,8 @@ public class ScenarioCluster : IAsyncLifetime
 }
 
 /// <summary>
-/// A container host whose sends answer at once (or fail, or wait, as a test scripts it), stamped with the fake clock, and
-/// whose life-cycle calls are recorded.
+/// A container host whose sends answer at once (or fail, as a test scripts it), stamped when they arrive, and whose
+/// life-cycle calls are recorded.
 /// </summary>
 public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
 {
@@ -144,7 +130,6 @@ public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
     /// <summary>Host calls as (account body, fake timestamp of the call).</summary>
     public ConcurrentQueue<(string Body, DateTimeOffset At)> Sends { get; } = new();
     public ConcurrentQueue<string> Restarts { get; } = new();
-    public FakeTimeProvider? Clock { get; set; }
 
     /// <summary>Fails every send (as a host that claims the account online while it cannot send).</summary>
     public volatile bool Failing;
@@ -154,7 +139,7 @@ public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
 
     public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
     {
-        Sends.Enqueue((bodyJson, Clock?.GetUtcNow() ?? DateTimeOffset.UtcNow));
+        Sends.Enqueue((bodyJson, DateTimeOffset.UtcNow));
         if (Failing) throw new HttpRequestException("connection refused");
         await Task.Yield();
         return $"host-{Interlocked.Increment(ref _sent)}";
