@@ -1,5 +1,3 @@
-using OrleansWeCom.Threading;
-
 namespace OrleansWeCom.Grains.Sending;
 
 /// <summary>A host call's result and the monotonic timestamp of its answer, taken where the answer arrived.</summary>
@@ -19,9 +17,6 @@ public sealed class SendClock : IDisposable
     private readonly object _lock = new();
     private readonly ITimer _wake;
     private bool _stopped;
-
-    /// <summary>A wait this short is slept precisely outside the lock; a longer one waits on the monitor.</summary>
-    private static readonly TimeSpan FineWait = TimeSpan.FromMilliseconds(2);
 
     public SendClock(TimeProvider time)
     {
@@ -85,10 +80,8 @@ public sealed class SendClock : IDisposable
     private void Run()
     {
         var ready = new List<Entry>();
-        var sleptFine = false;
         while (true)
         {
-            var fine = TimeSpan.Zero;
             lock (_lock)
             {
                 while (true)
@@ -98,36 +91,18 @@ public sealed class SendClock : IDisposable
                     {
                         var wait = _time.GetElapsedTime(_time.GetTimestamp(), at);
                         if (wait <= TimeSpan.Zero) break;
-                        if (wait <= FineWait && !sleptFine)
-                        {
-                            fine = wait;
-                            break;
-                        }
-
-                        // Monitor waits in whole milliseconds: wake a millisecond or so early and sleep the rest precisely. A
-                        // moment still ahead after the precise sleep belongs to a clock slower than real time (a fake one in
-                        // tests), whose own timer pulses the monitor.
-                        Monitor.Wait(_lock, sleptFine ? 1 : (int)Math.Min(int.MaxValue, (wait - TimeSpan.FromMilliseconds(1)).TotalMilliseconds));
+                        // Whole milliseconds, rounded up so that a call never starts early. Under a fake clock the provider's
+                        // own timer pulses the monitor when the moment comes.
+                        Monitor.Wait(_lock, (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds)));
                     }
                     else Monitor.Wait(_lock);
                 }
 
-                if (fine == TimeSpan.Zero)
-                {
-                    var now = _time.GetTimestamp();
-                    while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
-                    if (_due.TryPeek(out _, out var next)) _wake.Change(Until(next), Timeout.InfiniteTimeSpan);
-                }
+                var now = _time.GetTimestamp();
+                while (_due.TryPeek(out _, out var at) && at <= now) ready.Add(_due.Dequeue());
+                if (_due.TryPeek(out _, out var next)) _wake.Change(Until(next), Timeout.InfiniteTimeSpan);
             }
 
-            if (fine > TimeSpan.Zero)
-            {
-                PreciseSleep.For(fine);
-                sleptFine = true;
-                continue;
-            }
-
-            sleptFine = false;
             foreach (var entry in ready) entry.Start();
             ready.Clear();
         }
