@@ -22,9 +22,16 @@ public sealed partial class AccountGrain
             else _pacer.AnsweredAt(answer.AnsweredAt);
         }
 
-        if (ours && !flight!.SettledByEcho) await ApplyAnswerAsync(flight.Row, answer);
-        else if (!ours) await ApplyLateAnswerAsync(answer);
-        ArmNext();
+        try
+        {
+            if (ours && !flight!.SettledByEcho) await ApplyAnswerAsync(flight.Row, answer);
+            else if (!ours) await ApplyLateAnswerAsync(answer);
+        }
+        finally
+        {
+            // Whatever the bookkeeping met, the queue goes on.
+            ArmNext();
+        }
     }
 
     /// <summary>An answer that came back but could not be handed to the grain as a call of its own is applied here.</summary>
@@ -94,11 +101,9 @@ public sealed partial class AccountGrain
         var row = _unknown[index];
         if (answer.Kind == SendAnswerKind.Accepted)
         {
-            _unknown.RemoveAt(index);
-            row = row with { State = SendState.Sending, SettledAt = null, ErrorCode = null, ErrorMessage = null, HostMsgId = answer.HostMsgId };
-            _open[row.MsgId] = row;
+            // Stays "unknown" in the table until its echo, which now finds it by the host's msgId.
+            _unknown[index] = row with { HostMsgId = answer.HostMsgId };
             _byHostMsgId[answer.HostMsgId!] = row.MsgId;
-            await outbox.SaveAsync(row);
         }
         else if (answer.Kind == SendAnswerKind.NotStarted)
         {
@@ -144,15 +149,21 @@ public sealed partial class AccountGrain
         OutboxRow row;
         if (_byHostMsgId.Remove(hostMsgId, out var known) && _open.TryGetValue(known, out var open))
             row = open;
-        else if (_inFlight is { SettledByEcho: false } flight && Matches(flight.Row, conversationId, content))
+        else if (known is not null && _unknown.FindIndex(r => r.MsgId == known) is var late and >= 0)
         {
-            // The echo overtook the host's answer: it names the host's msgId itself.
-            flight.SettledByEcho = true;
-            row = flight.Row with { HostMsgId = hostMsgId };
+            // A send of unknown outcome whose answer came late named this msgId.
+            row = _unknown[late];
+            _unknown.RemoveAt(late);
         }
         else if (TakeUnknown(conversationId, content) is { } unknown)
             // The host's answer to this send was lost; its echo tells what became of it after all.
             row = unknown with { HostMsgId = hostMsgId };
+        else if (_inFlight is { SettledByEcho: false, Started: true } flight && Matches(flight.Row, conversationId, content))
+        {
+            // The echo overtook the host's answer to the call in flight: it names the host's msgId itself.
+            flight.SettledByEcho = true;
+            row = flight.Row with { HostMsgId = hostMsgId };
+        }
         else
             return null;
 

@@ -29,6 +29,13 @@ public sealed partial class AccountGrain
         /// <summary>Its echo arrived before the answer and settled it; the answer then only paces.</summary>
         public bool SettledByEcho { get; set; }
 
+        /// <summary>The clock has started the host call (set on the clock's thread): only then can an echo be this send's.</summary>
+        public bool Started => Volatile.Read(ref _started) == 1;
+
+        private int _started;
+
+        public void MarkStarted() => Volatile.Write(ref _started, 1);
+
         public Task<SendAnswer> Answer { get; set; } = null!;
         private int _claimed;
 
@@ -82,6 +89,7 @@ public sealed partial class AccountGrain
         _turnArmed = false;
         var armedFor = _armedFor;
         _armedFor = null;
+        await ReclaimAnswerAsync();
         if (_inFlight is not null) return;
         try
         {
@@ -149,7 +157,11 @@ public sealed partial class AccountGrain
         try
         {
             // Once started, the call is not cancelled: a request cut off mid-way may still be carried out, and its answer tells.
-            call = clock.StartAt(moment, () => sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None), _stopping.Token);
+            call = clock.StartAt(moment, () =>
+            {
+                flight.MarkStarted();
+                return sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None);
+            }, _stopping.Token);
         }
         catch (Exception e)
         {

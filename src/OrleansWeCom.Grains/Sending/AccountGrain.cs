@@ -50,6 +50,8 @@ public sealed partial class AccountGrain(
         _idempotency = keys;
         _unknown.AddRange(unknown);
         _reminderSet = open.Any(r => r.State == SendState.Queued);
+        // The sequence is written with the binding only; rows accepted since then must still come before new ones.
+        if (open.Count > 0) state.State.NextSeq = Math.Max(state.State.NextSeq, open.Max(r => r.Seq) + 1);
         foreach (var row in open)
         {
             if (row.State == SendState.Sending && row.HostMsgId is null)
@@ -151,7 +153,8 @@ public sealed partial class AccountGrain(
         _open[row.MsgId] = row;
         _queue.AddLast(row);
         if (row.IdempotencyKey is { } key) _idempotency[key] = row.MsgId;
-        if (_queue.Count == 1 && _inFlight is null) Schedule(TimeSpan.Zero);
+        // A turn already armed keeps its time; otherwise one runs now (it waits out a call in flight, or reclaims its answer).
+        if (!_turnArmed && (_inFlight is null || _inFlight.Answer.IsCompleted)) Schedule(TimeSpan.Zero);
     }
 
     /// <summary>
