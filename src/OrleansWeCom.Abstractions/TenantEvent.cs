@@ -22,3 +22,14 @@ public static class TenantEventTypes
     public const string AccountStateChanged = "account_state_changed";
     public const string AccountAlert = "account_alert";
 }
+
+/// <summary>
+/// The live stream of a tenant's account events (life-cycle transitions and alerts), keyed by tenant id, for internal
+/// services on the cluster client: subscribe to <c>StreamId.Create(Namespace, tenantId)</c> of provider
+/// <see cref="Provider"/>. Live only: what a subscriber missed is in the event log (<c>events?after=</c>).
+/// </summary>
+public static class AccountEventStreams
+{
+    public const string Provider = "wecom-live";
+    public const string Namespace = "account-events";
+}

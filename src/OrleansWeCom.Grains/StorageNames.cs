@@ -4,4 +4,7 @@ namespace OrleansWeCom.Grains;
 public static class StorageNames
 {
     public const string Grains = "wecom";
+
+    /// <summary>Orleans' store of stream subscriptions (the name its pub-sub asks for).</summary>
+    public const string PubSub = "PubSubStore";
 }

@@ -73,6 +73,8 @@ public static class WeComHosting
     public static ISiloBuilder AddWeComGrains(this ISiloBuilder silo, StorageOptions storage)
     {
         silo.UseWeComStorage(storage);
+        // Live account events for internal services; subscriptions persist in the pub-sub store beside grain state.
+        silo.AddMemoryStreams(AccountEventStreams.Provider);
         silo.AddWeComCallbackGrains();
         silo.Services.AddSingleton<GrainCallCounter>();
         silo.Services.AddSingleton<IIncomingGrainCallFilter>(sp => sp.GetRequiredService<GrainCallCounter>());

@@ -30,12 +30,14 @@ public static class SiloBuilderStorageExtensions
             silo.Services.AddSqliteCheckpoints(connectionString);
         }
 
-        silo.AddAdoNetGrainStorage(StorageNames.Grains, ob => ob.Configure<IServiceProvider>((o, services) =>
-        {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-            o.GrainStorageSerializer = BinaryStateSerializer(services);
-        }));
+        // Grain state, and the stream subscriptions of the live event streams (Orleans' pub-sub store), in one table.
+        foreach (var name in new[] { StorageNames.Grains, StorageNames.PubSub })
+            silo.AddAdoNetGrainStorage(name, ob => ob.Configure<IServiceProvider>((o, services) =>
+            {
+                o.Invariant = invariant;
+                o.ConnectionString = connectionString;
+                o.GrainStorageSerializer = BinaryStateSerializer(services);
+            }));
 
         silo.UseAdoNetReminderService(o =>
         {
