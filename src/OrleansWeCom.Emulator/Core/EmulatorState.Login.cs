@@ -5,7 +5,7 @@ using OrleansWeCom.Emulator.Api;
 namespace OrleansWeCom.Emulator.Core;
 
 /// <summary>Container life cycle and the QR login flow of the seed.</summary>
-/// <remarks>Longer than most files: it walks the seed's whole login sequence (QR states, verify code, safe_validate, offline).</remarks>
+/// <remarks>Over 400 lines and not split: it walks the seed's whole login sequence (QR states, verify code, safe_validate, offline), one sequence best read in one place.</remarks>
 internal sealed partial class EmulatorState
 {
     private static readonly byte[] QrImage = Convert.FromBase64String(

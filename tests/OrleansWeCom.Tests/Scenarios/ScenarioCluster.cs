@@ -28,7 +28,6 @@ public class ScenarioCluster : IAsyncLifetime
     private readonly string _database = Path.Combine(Path.GetTempPath(), $"wecom-scenario-{Guid.NewGuid():N}.db");
     private InProcessTestCluster _cluster = null!;
 
-    public TimeProvider Time => TimeProvider.System;
     public ScriptedHost Host { get; }
     public ConcurrentQueue<TenantEvent> Events { get; } = new();
     /// <summary>The silo's own grain factory: scenarios call grains from inside the silo, with no client to connect.</summary>
@@ -134,9 +133,6 @@ public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
     /// <summary>Fails every send (as a host that claims the account online while it cannot send).</summary>
     public volatile bool Failing;
 
-    /// <summary>The status the host reports for any container.</summary>
-    public volatile int Status = (int)ContainerStatus.LoggingIn;
-
     public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)
     {
         Sends.Enqueue((bodyJson, DateTimeOffset.UtcNow));
@@ -159,7 +155,8 @@ public sealed class ScriptedHost : IContainerHostSender, IContainerHosts
     }
 
     public Task<HostContainerStatus?> GetStatusAsync(string hostKey, string hostName, CancellationToken cancellationToken) =>
-        Task.FromResult<HostContainerStatus?>(new HostContainerStatus(Status, null, null));
+        // Every container is still logging in, as far as the host can tell.
+        Task.FromResult<HostContainerStatus?>(new HostContainerStatus((int)ContainerStatus.LoggingIn, null, null));
 
     public Task<IReadOnlyList<HostContainerMemory>> GetMemoryAsync(string hostKey, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<HostContainerMemory>>([]);
