@@ -22,7 +22,7 @@ public enum CallbackOutcome
     /// <summary>The posting host does not run the container named as source.</summary>
     WrongHost = 3,
 
-    /// <summary>Applying failed repeatedly; kept in the inbox for inspection.</summary>
+    /// <summary>The stored body no longer parses; kept in the inbox for inspection.</summary>
     Failed = 4,
 
     /// <summary>A send echo for a send of ours that the account retries: not a final result, not delivered.</summary>
@@ -39,11 +39,39 @@ public interface ICallbackAcknowledger
 }
 
 /// <summary>
-/// Applies one container's callbacks in order (keyed by the container hostname; the inbox's dispatcher calls it one batch
-/// at a time) and fans them out to the container, account, conversation and group grains, then to the tenant.
+/// Applies one container's callbacks in order (keyed by the container hostname; its stream delivers them one batch at a
+/// time) and fans them out to the container, account, conversation and group grains, then to the tenant.
 /// </summary>
 [Alias("OrleansWeCom.ICallbackRouterGrain")]
 public interface ICallbackRouterGrain : IGrainWithStringKey
 {
     [Alias("Apply")] Task ApplyAsync(CallbackBatch batch);
+}
+
+/// <summary>
+/// The callbacks' Orleans stream: a persistent stream provider whose queues are the inbox table. An account's messages
+/// and room events travel on the account's stream (keyed by its wxid), everything else of a container (login, QR code,
+/// offline) on the container's stream (keyed by its hostname). A router grain per stream subscribes implicitly; internal
+/// services may subscribe to an account's stream from a cluster client. A stream sits in one queue, so one silo reads
+/// it, in inbox order.
+/// </summary>
+public static class CallbackStreams
+{
+    public const string Provider = "wecom-callbacks";
+    public const string Namespace = "callbacks";
+
+    /// <summary>The key of the stream <paramref name="e"/> travels on.</summary>
+    public static string KeyOf(CallbackEnvelope e) =>
+        e.Data is MessageData or RoomEventData && e.WxId is { } account ? account.Value : e.Source.Value;
+
+    /// <summary>
+    /// The queue a stream's callbacks are stored in and read from: FNV-1a over the key's UTF-8 bytes, the same on every
+    /// silo and in every version (the stored rows carry it).
+    /// </summary>
+    public static int QueueOf(string streamKey, int queues)
+    {
+        var hash = 2166136261u;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(streamKey)) hash = (hash ^ b) * 16777619u;
+        return (int)(hash % (uint)queues);
+    }
 }

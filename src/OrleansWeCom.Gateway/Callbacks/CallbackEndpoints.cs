@@ -27,7 +27,9 @@ public static partial class CallbackEndpoints
         if (!CallbackParser.TryParse(body, out var envelope, out var error))
             return Envelope.Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, error);
 
-        var incoming = new IncomingCallback(envelope.MsgId, envelope.ServerKey, hostName, envelope.Source.Value, envelope.Type, Encoding.UTF8.GetString(body));
+        var stream = CallbackStreams.KeyOf(envelope);
+        var incoming = new IncomingCallback(envelope.MsgId, envelope.ServerKey, hostName, envelope.Source.Value, envelope.Type, Encoding.UTF8.GetString(body),
+            stream, CallbackStreams.QueueOf(stream, o.StreamQueues));
         StoreOutcome outcome;
         try
         {

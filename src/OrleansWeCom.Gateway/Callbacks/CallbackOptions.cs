@@ -17,17 +17,10 @@ public sealed class CallbackOptions
     public TimeSpan DedupRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// Stored callbacks handed to the routers and not yet marked processed; beyond it the endpoint waits. Conversations
-    /// mark theirs after each write-behind (<c>FlushInterval</c>, 5 s), so this must hold several seconds of the peak
-    /// rate; an entry is an id and two numbers, not the body.
+    /// Queues of the callback stream: a container's callbacks are stored under <c>QueueOf(hostname, StreamQueues)</c> and
+    /// read from it by whichever silo holds the queue. Every silo must agree; changing it reorders the rows then pending.
     /// </summary>
-    public int MaxInFlight { get; set; } = 200_000;
-
-    /// <summary>A callback handed over and not applied within this time is handed over again.</summary>
-    public TimeSpan RedeliverAfter { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Hand-overs of one callback before it is marked failed (it stays in the inbox).</summary>
-    public int MaxAttempts { get; set; } = 10;
+    public int StreamQueues { get; set; } = 8;
 
     /// <summary>How often processed callbacks older than <see cref="DedupRetention"/> are deleted.</summary>
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
@@ -43,9 +36,7 @@ public sealed class CallbackOptionsValidator : IValidateOptions<CallbackOptions>
         foreach (var (host, token) in o.HostTokens)
             if (string.IsNullOrWhiteSpace(token) || token.Length < 8) errors.Add($"Callbacks:HostTokens:{host} must be a token of at least 8 characters");
         if (o.DedupRetention < TimeSpan.FromMinutes(1)) errors.Add("Callbacks:DedupRetention must be at least a minute");
-        if (o.MaxInFlight < 1) errors.Add("Callbacks:MaxInFlight must be positive");
-        if (o.RedeliverAfter < TimeSpan.FromSeconds(1)) errors.Add("Callbacks:RedeliverAfter must be at least 1s");
-        if (o.MaxAttempts < 1) errors.Add("Callbacks:MaxAttempts must be positive");
+        if (o.StreamQueues is < 1 or > 1024) errors.Add("Callbacks:StreamQueues must be between 1 and 1024");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

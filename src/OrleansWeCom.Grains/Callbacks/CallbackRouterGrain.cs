@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Grains.Events;
 
@@ -7,48 +9,73 @@ namespace OrleansWeCom.Grains.Callbacks;
 /// <summary>
 /// Applies one container's callbacks in inbox order and fans them out: life cycle to the container grain, send echoes
 /// to the account grain, messages to conversation grains, room changes to group grains; then hands the callback to
-/// the tenant. Keeps no state of its own: repeats are caught by the inbox, re-deliveries after a crash by the
-/// idempotent grains downstream and by the tenant event log's msgId. The inbox's dispatcher calls it directly, one
-/// batch at a time per container.
+/// the tenant. It reads one callback stream (an implicit subscription keyed as the stream: an account's wxid, or a
+/// container's hostname), one batch at a time. A callback it cannot apply stops the batch: the stream delivers it again,
+/// so later callbacks of the stream wait rather than overtake it. Repeats are caught by the inbox, re-deliveries after a crash by the idempotent grains
+/// downstream and by the tenant event log's msgId.
 /// </summary>
+[ImplicitStreamSubscription(CallbackStreams.Namespace)]
 public sealed partial class CallbackRouterGrain(
     ITenantEventPublisher events,
     ICallbackAcknowledger acknowledger,
     IOptions<CallbackGrainOptions> options,
     TimeProvider time,
-    ILogger<CallbackRouterGrain> logger) : Grain, ICallbackRouterGrain
+    ILogger<CallbackRouterGrain> logger) : Grain, ICallbackRouterGrain, IStreamSubscriptionObserver, IAsyncObserver<CallbackBatch>
 {
+    /// <summary>The container of the last callback applied (an account's stream names one, unless it logs in anew elsewhere).</summary>
     private ContainerView? _container;
+    private string? _containerName;
     private DateTimeOffset _containerFetchedAt;
 
+    /// <summary>Callbacks of a batch that stopped part-way, already applied: its delivery again skips them.</summary>
+    private readonly HashSet<long> _appliedOfStopped = [];
+
     private string Name => this.GetPrimaryKeyString();
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        await handleFactory.Create<CallbackBatch>().ResumeAsync(this);
+
+    public Task OnNextAsync(CallbackBatch item, StreamSequenceToken? token = null) => ApplyAsync(item);
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     public async Task ApplyAsync(CallbackBatch batch)
     {
         var done = new Dictionary<CallbackOutcome, List<long>>();
-        foreach (var item in batch.Items)
+        try
         {
-            CallbackOutcome? outcome;
-            try
+            foreach (var item in batch.Items)
             {
-                outcome = await ApplyOneAsync(item);
-            }
-            catch (Exception e)
-            {
-                // Left unmarked: the inbox re-delivers it, and gives up after its attempt limit.
-                LogApplyFailed(logger, e, Name, item.Id);
-                _container = null;
-                continue;
+                if (_appliedOfStopped.Contains(item.Id)) continue;
+                CallbackOutcome? outcome;
+                try
+                {
+                    outcome = await ApplyOneAsync(item);
+                }
+                catch (Exception e)
+                {
+                    // Left unmarked, and the batch stops here: its stream delivers it again, this callback first.
+                    LogApplyFailed(logger, e, Name, item.Id);
+                    _container = null;
+                    throw;
+                }
+
+                _appliedOfStopped.Add(item.Id);
+                if (outcome is { } o)
+                {
+                    if (!done.TryGetValue(o, out var ids)) done[o] = ids = [];
+                    ids.Add(item.Id);
+                }
             }
 
-            if (outcome is { } o)
-            {
-                if (!done.TryGetValue(o, out var ids)) done[o] = ids = [];
-                ids.Add(item.Id);
-            }
+            _appliedOfStopped.Clear();
         }
-
-        foreach (var (outcome, ids) in done) acknowledger.Acknowledge(ids, outcome);
+        finally
+        {
+            foreach (var (outcome, ids) in done) acknowledger.Acknowledge(ids, outcome);
+        }
     }
 
     /// <summary>Applies one callback; null when a conversation grain took over marking it processed.</summary>
@@ -60,7 +87,7 @@ public sealed partial class CallbackRouterGrain(
             return CallbackOutcome.Failed;
         }
 
-        var container = await ContainerAsync();
+        var container = await ContainerAsync(e.Source.Value);
         if (container is null)
         {
             LogUnknownContainer(logger, Name, e.Type, e.MsgId);
@@ -82,7 +109,7 @@ public sealed partial class CallbackRouterGrain(
                 await GrainFactory.GetGrain<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
                 break;
             case QrCodeStatusData or SafeValidateData or UserLoginData or UserOfflineData:
-                await GrainFactory.GetGrain<IContainerGrain>(Name).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
+                await GrainFactory.GetGrain<IContainerGrain>(e.Source.Value).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
                 _container = null;
                 break;
         }
@@ -118,11 +145,12 @@ public sealed partial class CallbackRouterGrain(
         return null;
     }
 
-    private async Task<ContainerView?> ContainerAsync()
+    private async Task<ContainerView?> ContainerAsync(string name)
     {
         var now = time.GetUtcNow();
-        if (_container is not null && now - _containerFetchedAt < options.Value.ContainerCacheTtl) return _container;
-        _container = await GrainFactory.GetGrain<IContainerGrain>(Name).GetAsync();
+        if (_container is not null && _containerName == name && now - _containerFetchedAt < options.Value.ContainerCacheTtl) return _container;
+        _containerName = name;
+        _container = await GrainFactory.GetGrain<IContainerGrain>(name).GetAsync();
         _containerFetchedAt = now;
         return _container;
     }
@@ -184,7 +212,7 @@ public sealed partial class CallbackRouterGrain(
     [LoggerMessage(Level = LogLevel.Error, Message = "Router {HostName}: stored callback {InboxId} no longer parses: {Error}")]
     private static partial void LogUnparsable(ILogger logger, string hostName, long inboxId, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: applying inbox row {InboxId} failed; it will be re-delivered")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: applying inbox row {InboxId} failed; its stream delivers it again")]
     private static partial void LogApplyFailed(ILogger logger, Exception e, string hostName, long inboxId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]

@@ -1,19 +1,26 @@
 using Microsoft.Extensions.Options;
-using OrleansWeCom.Gateway.Callbacks;
 using OrleansWeCom.Grains.Callbacks;
+using OrleansWeCom.Grains.Callbacks.Streaming;
 
 namespace OrleansWeCom.Host.Hosting;
 
 public static class ConversationOptionsRegistration
 {
     /// <summary>
-    /// Binds <c>Conversations</c> to the conversation grains' options. Their write-behind must end well before the inbox
-    /// delivers the callbacks it holds unmarked again, so the host refuses to start when it would not.
+    /// Binds <c>Conversations</c> to the conversation grains' options and <c>Callbacks</c> to the callback stream's. A
+    /// conversation's write-behind must end well before the stream delivers the callbacks it holds unmarked again, so the
+    /// host refuses to start when it would not.
     /// </summary>
     public static IServiceCollection AddConversationOptions(this IServiceCollection services, IConfiguration config)
     {
+        services.AddOptions<CallbackStreamOptions>().Bind(config.GetSection("Callbacks"))
+            .Validate(o => o.StreamQueues is >= 1 and <= 1024, "Callbacks:StreamQueues must be between 1 and 1024")
+            .Validate(o => o.RedeliverAfter >= TimeSpan.FromSeconds(1), "Callbacks:RedeliverAfter must be at least 1s")
+            .Validate(o => o.MaxInFlight >= 1 && o.ReadBatch >= 1 && o.PollInterval > TimeSpan.Zero,
+                "Callbacks:MaxInFlight and Callbacks:ReadBatch must be positive, Callbacks:PollInterval above zero")
+            .ValidateOnStart();
         services.AddOptions<CallbackGrainOptions>().Bind(config.GetSection("Conversations"))
-            .Validate<IOptions<CallbackOptions>>((o, inbox) => o.FlushInterval > TimeSpan.Zero && o.FlushInterval * 2 <= inbox.Value.RedeliverAfter,
+            .Validate<IOptions<CallbackStreamOptions>>((o, stream) => o.FlushInterval > TimeSpan.Zero && o.FlushInterval * 2 <= stream.Value.RedeliverAfter,
                 "Conversations:FlushInterval must be positive and at most half of Callbacks:RedeliverAfter")
             .Validate(o => o.MaxPendingBeforeFlush >= 1 && o.RecentMessages >= o.MaxPendingBeforeFlush,
                 "Conversations:MaxPendingBeforeFlush must be positive and at most Conversations:RecentMessages (a re-delivered callback is recognised among the kept messages)")

@@ -3,10 +3,11 @@ using OrleansWeCom.Callbacks;
 
 namespace OrleansWeCom.Storage.Inbox;
 
-/// <summary>A callback to store: what the dispatcher and the de-duplication need, and the body as received.</summary>
-public sealed record IncomingCallback(string MsgId, string? ServerKey, string HostKey, string Source, string Type, string Body);
+/// <summary>A callback to store: what the stream queue and the de-duplication need, and the body as received.</summary>
+public sealed record IncomingCallback(string MsgId, string? ServerKey, string HostKey, string Source, string Type, string Body, string? Stream = null, int Queue = 0);
 
-public sealed record StoredRow(long Id, string HostKey, string Source, string Body, long ReceivedAt);
+/// <summary>A stored callback; <paramref name="Stream"/> is the key of the stream it travels on.</summary>
+public sealed record StoredRow(long Id, string HostKey, string Stream, string Body, long ReceivedAt);
 
 public sealed record InboxCounts(long Pending, long Processed, IReadOnlyDictionary<CallbackOutcome, long> ByOutcome);
 
@@ -16,12 +17,12 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
     private const string T = "wecom_callback_inbox";
 
     private const string InsertSql = $"""
-        INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at)
-        VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at)
+        INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at, queue, stream)
+        VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at, @queue, @stream)
         ON CONFLICT DO NOTHING RETURNING id
         """;
 
-    private static readonly string[] InsertParameters = ["msg_id", "server_key", "host_key", "source", "type", "body", "received_at"];
+    private static readonly string[] InsertParameters = ["msg_id", "server_key", "host_key", "source", "type", "body", "received_at", "queue", "stream"];
 
     private readonly StorageDatabase _database = databases[StorageComponent.Inbox];
 
@@ -40,8 +41,8 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
             // server_key is typed up front: it is null for most callbacks, and the prepared statement must take both.
             var insert = await session.PreparedAsync(InsertSql, InsertParameters, cancellationToken, command => command.Parameters[1].DbType = System.Data.DbType.String);
             var p = insert.Parameters;
-            (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value, p[6].Value) =
-                (c.MsgId, (object?)c.ServerKey ?? DBNull.Value, c.HostKey, c.Source, c.Type, c.Body, now);
+            (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value, p[6].Value, p[7].Value, p[8].Value) =
+                (c.MsgId, (object?)c.ServerKey ?? DBNull.Value, c.HostKey, c.Source, c.Type, c.Body, now, c.Queue, c.Stream ?? c.Source);
             ids[i] = await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull ? Convert.ToInt64(id) : null;
         }
 
@@ -73,21 +74,18 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
         return "IN (SELECT value FROM json_each(@ids))";
     }
 
-    public async Task<long> MaxIdAsync(CancellationToken cancellationToken) =>
-        (await _database.QueryAsync($"SELECT COALESCE(MAX(id), 0) FROM {T}", _ => { }, r => r.Long(0), cancellationToken))[0];
-
-    /// <summary>Unprocessed rows after <paramref name="afterId"/> up to <paramref name="maxId"/>, in order.</summary>
-    public Task<List<StoredRow>> LoadPendingAsync(long afterId, long maxId, int limit, CancellationToken cancellationToken) =>
+    /// <summary>A stream queue's unprocessed rows after <paramref name="afterId"/>, in order.</summary>
+    public Task<List<StoredRow>> LoadQueueAsync(int queue, long afterId, int limit, CancellationToken cancellationToken) =>
         _database.QueryAsync(
-            $"SELECT id, host_key, source, body, received_at FROM {T} WHERE processed_at IS NULL AND id > @after AND id <= @max ORDER BY id LIMIT @limit",
-            c => { Sql.Add(c, "after", afterId); Sql.Add(c, "max", maxId); Sql.Add(c, "limit", limit); }, ReadRow, cancellationToken);
+            $"SELECT id, host_key, COALESCE(stream, source), body, received_at FROM {T} WHERE queue = @queue AND processed_at IS NULL AND id > @after ORDER BY id LIMIT @limit",
+            c => { Sql.Add(c, "queue", queue); Sql.Add(c, "after", afterId); Sql.Add(c, "limit", limit); }, ReadRow, cancellationToken);
 
     /// <summary>Those of <paramref name="ids"/> still unprocessed (another silo may have applied them), in inbox order.</summary>
     public async Task<List<StoredRow>> LoadStillPendingAsync(IReadOnlyList<long> ids, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = Sql.Command(connection, "");
-        command.CommandText = $"SELECT id, host_key, source, body, received_at FROM {T} WHERE processed_at IS NULL AND id {InIds(command, ids)} ORDER BY id";
+        command.CommandText = $"SELECT id, host_key, COALESCE(stream, source), body, received_at FROM {T} WHERE processed_at IS NULL AND id {InIds(command, ids)} ORDER BY id";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<StoredRow>();
         while (await reader.ReadAsync(cancellationToken)) rows.Add(ReadRow(reader));

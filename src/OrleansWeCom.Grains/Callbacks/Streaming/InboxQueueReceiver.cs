@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Orleans.Providers.Streams.Common;
+using Orleans.Streams;
+using OrleansWeCom.Callbacks;
+using OrleansWeCom.Storage.Inbox;
+
+namespace OrleansWeCom.Grains.Callbacks.Streaming;
+
+/// <summary>
+/// Reads one queue of the inbox for the pulling agent of the silo that holds it. New rows are read in id order from a
+/// cursor that starts at 0, so a queue taken over from a silo that died delivers again everything still unprocessed.
+/// Rows stored by this process are read at once; other silos' on the next poll. A row delivered and not marked processed
+/// within <see cref="CallbackStreamOptions.RedeliverAfter"/> (its grain failed, its silo died, the agent gave up) is
+/// delivered again, each time waiting twice as long, up to 32 times the first wait; nothing is ever dropped.
+/// </summary>
+public sealed partial class InboxQueueReceiver(
+    int queue, CallbackStreamOptions options, CallbackInboxStore store, CallbackInbox inbox, TimeProvider time, ILogger<InboxQueueReceiver> logger)
+    : IQueueAdapterReceiver
+{
+    private sealed class Delivery(long at)
+    {
+        public long At { get; set; } = at;
+        public int Attempts { get; set; } = 1;
+    }
+
+    private readonly Dictionary<long, Delivery> _inFlight = [];
+    private readonly ConcurrentQueue<IReadOnlyList<long>> _acknowledged = new();
+    private readonly Queue<StoredRow> _ready = new();
+    private readonly int _maxInFlight = Math.Max(1, options.MaxInFlight / Math.Max(1, options.StreamQueues));
+    private long _cursor;
+    private long _lastPoll;
+    private long _lastSweep;
+    /// <summary>True until the first read, and while the last read filled a batch: read again without waiting.</summary>
+    private bool _more = true;
+    private long _sequence;
+
+    public int InFlight => _inFlight.Count;
+
+    public Task Initialize(TimeSpan timeout)
+    {
+        inbox.Acknowledged += OnAcknowledged;
+        _lastSweep = time.GetTimestamp();
+        return Task.CompletedTask;
+    }
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount) => GetQueueMessagesAsync(maxCount, CancellationToken.None);
+
+    public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        while (_acknowledged.TryDequeue(out var ids))
+            foreach (var id in ids) _inFlight.Remove(id);
+
+        var now = time.GetTimestamp();
+        if (time.GetElapsedTime(_lastSweep, now) >= options.RedeliverAfter / 3) await SweepAsync(now, cancellationToken);
+
+        if (_ready.Count == 0 && _inFlight.Count < _maxInFlight
+            && (_more || inbox.LatestStored(queue) > _cursor || time.GetElapsedTime(_lastPoll, now) >= options.PollInterval))
+        {
+            var rows = await store.LoadQueueAsync(queue, _cursor, options.ReadBatch, cancellationToken);
+            _lastPoll = now;
+            _more = rows.Count == options.ReadBatch;
+            foreach (var row in rows)
+            {
+                _cursor = row.Id;
+                _inFlight[row.Id] = new Delivery(now);
+                _ready.Enqueue(row);
+            }
+        }
+
+        return Take(maxCount);
+    }
+
+    /// <summary>Up to <paramref name="maxCount"/> events (-1: any number), each the ready rows of one stream in id order.</summary>
+    private List<IBatchContainer> Take(int maxCount)
+    {
+        var events = new List<IBatchContainer>();
+        if (_ready.Count == 0) return events;
+        var groups = _ready.GroupBy(r => r.Stream).ToList();
+        _ready.Clear();
+        foreach (var group in groups)
+        {
+            if (maxCount >= 0 && events.Count >= maxCount)
+            {
+                foreach (var row in group) _ready.Enqueue(row);
+                continue;
+            }
+
+            var items = group.OrderBy(r => r.Id).Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt)).ToList();
+            events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items), new EventSequenceTokenV2(++_sequence)));
+        }
+
+        return events;
+    }
+
+    /// <summary>Forgets rows processed meanwhile (on any silo) and delivers again those overdue.</summary>
+    private async Task SweepAsync(long now, CancellationToken cancellationToken)
+    {
+        _lastSweep = now;
+        var overdue = _inFlight.Where(d => time.GetElapsedTime(d.Value.At, now) >= Wait(d.Value.Attempts)).Select(d => d.Key).Order().ToList();
+        if (overdue.Count == 0) return;
+
+        var pending = new Dictionary<long, StoredRow>();
+        foreach (var chunk in overdue.Chunk(1000))
+            foreach (var row in await store.LoadStillPendingAsync(chunk, cancellationToken)) pending[row.Id] = row;
+
+        var again = 0;
+        foreach (var id in overdue)
+        {
+            if (!pending.TryGetValue(id, out var row))
+            {
+                _inFlight.Remove(id);
+                continue;
+            }
+
+            var delivery = _inFlight[id];
+            delivery.At = now;
+            delivery.Attempts++;
+            _ready.Enqueue(row);
+            again++;
+        }
+
+        if (again > 0) LogRedelivering(logger, queue, again);
+    }
+
+    private TimeSpan Wait(int attempts) => options.RedeliverAfter * Math.Pow(2, Math.Min(5, attempts - 1));
+
+    private void OnAcknowledged(IReadOnlyList<long> ids) => _acknowledged.Enqueue(ids);
+
+    [Obsolete("Use the overload which accepts a CancellationToken.")]
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages) => Task.CompletedTask;
+
+    // Delivered is not processed: the grains mark rows processed once their effects are durable.
+    public Task MessagesDeliveredAsync(IList<IBatchContainer> messages, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task Shutdown(TimeSpan timeout)
+    {
+        inbox.Acknowledged -= OnAcknowledged;
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Callback queue {Queue}: {Count} callbacks not marked processed in time are delivered again")]
+    private static partial void LogRedelivering(ILogger logger, int queue, int count);
+}

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Streams;
+using OrleansWeCom.Callbacks;
+using OrleansWeCom.Grains.Callbacks.Streaming;
+using OrleansWeCom.Tests.Storage;
+
+namespace OrleansWeCom.Tests.Callbacks;
+
+/// <summary>
+/// The callback stream's queue reader over a real inbox (SQLite) on fake time: order per container, a queue's own rows
+/// only, delivery again of what is not marked processed (with back-off), and a taken-over queue starting from its oldest
+/// pending row.
+/// </summary>
+public class InboxQueueReceiverTests : IAsyncLifetime
+{
+    private const int Queues = 4;
+    private readonly SqliteTestDatabase _database = new();
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-04T10:00:00Z"));
+    private readonly CallbackStreamOptions _options = new() { StreamQueues = Queues, RedeliverAfter = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromMilliseconds(200) };
+    private StorageDatabases _databases = null!;
+    private CallbackInboxStore _store = null!;
+    private CallbackInbox _inbox = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        _databases = _database.Databases();
+        await _databases.EnsureSchemaAsync();
+        _store = new CallbackInboxStore(_databases);
+        _inbox = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions()), _time, NullLogger<CallbackInbox>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _inbox.DisposeAsync();
+        await _databases.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private InboxQueueReceiver Receiver(int queue)
+    {
+        var receiver = new InboxQueueReceiver(queue, _options, _store, _inbox, _time, NullLogger<InboxQueueReceiver>.Instance);
+        receiver.Initialize(TimeSpan.FromSeconds(5));
+        return receiver;
+    }
+
+    /// <summary>Two container names that share a queue, and one in another queue.</summary>
+    private static (string A, string B, string Other) Containers()
+    {
+        var names = Enumerable.Range(0, 200).Select(i => $"host{i:D4}").ToList();
+        var a = names[0];
+        var b = names.Skip(1).First(n => CallbackStreams.QueueOf(n, Queues) == CallbackStreams.QueueOf(a, Queues));
+        var other = names.First(n => CallbackStreams.QueueOf(n, Queues) != CallbackStreams.QueueOf(a, Queues));
+        return (a, b, other);
+    }
+
+    private async Task<long> StoreAsync(string container, string msgId) =>
+        await _inbox.StoreAsync(new IncomingCallback(msgId, null, "emulator", container, "11041", $"{{\"msgId\":\"{msgId}\"}}", Queue: CallbackStreams.QueueOf(container, Queues)), default) == StoreOutcome.Stored
+            ? (await _store.LoadQueueAsync(CallbackStreams.QueueOf(container, Queues), 0, 10_000, default)).Single(r => r.Body.Contains(msgId)).Id
+            : throw new InvalidOperationException("duplicate");
+
+    private static List<(string Container, List<long> Ids)> Batches(IEnumerable<IBatchContainer> events) =>
+        [.. events.Select(e => (e.StreamId.GetKeyAsString(), e.GetEvents<CallbackBatch>().Single().Item1.Items.Select(i => i.Id).ToList()))];
+
+    [Fact]
+    public async Task A_queue_delivers_its_own_containers_rows_each_in_inbox_order()
+    {
+        var (a, b, other) = Containers();
+        var ids = new List<(string, long)>();
+        foreach (var (container, i) in new[] { (a, 1), (b, 2), (a, 3), (other, 4), (b, 5), (a, 6) })
+            ids.Add((container, await StoreAsync(container, $"m{i}")));
+
+        var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
+        var batches = Batches(await receiver.GetQueueMessagesAsync(100, default));
+
+        Assert.Equal([a, b], batches.Select(x => x.Container));
+        Assert.Equal(ids.Where(x => x.Item1 == a).Select(x => x.Item2), batches[0].Ids);
+        Assert.Equal(ids.Where(x => x.Item1 == b).Select(x => x.Item2), batches[1].Ids);
+        // Read once: nothing again until it is overdue.
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+    }
+
+    [Fact]
+    public async Task A_row_not_marked_processed_is_delivered_again_later_each_time_and_a_marked_one_never()
+    {
+        var (a, _, _) = Containers();
+        var kept = await StoreAsync(a, "kept");
+        var done = await StoreAsync(a, "done");
+        var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
+        Assert.Equal([kept, done], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+        _inbox.Acknowledge([done], CallbackOutcome.Applied);
+        await WaitMarkedAsync(done);
+
+        // Overdue rows are looked for every third of the wait, so one comes again between 30 s and 40 s.
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+        _time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+
+        // The second wait is twice the first.
+        _time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+        _time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+        Assert.Equal(1, receiver.InFlight);
+    }
+
+    [Fact]
+    public async Task A_queue_taken_over_delivers_every_row_still_pending_from_the_oldest()
+    {
+        var (a, _, _) = Containers();
+        var first = await StoreAsync(a, "x1");
+        var second = await StoreAsync(a, "x2");
+        var third = await StoreAsync(a, "x3");
+        var queue = CallbackStreams.QueueOf(a, Queues);
+        Assert.Equal([first, second, third], Batches(await Receiver(queue).GetQueueMessagesAsync(100, default)).Single().Ids);
+        _inbox.Acknowledge([first], CallbackOutcome.Applied);
+        await WaitMarkedAsync(first);
+
+        // The silo that held the queue is gone; another silo's receiver starts on it.
+        var successor = Receiver(queue);
+        Assert.Equal([second, third], Batches(await successor.GetQueueMessagesAsync(100, default)).Single().Ids);
+    }
+
+    [Fact]
+    public async Task Rows_another_silo_stored_are_read_on_the_next_poll()
+    {
+        var (a, _, _) = Containers();
+        var queue = CallbackStreams.QueueOf(a, Queues);
+        var receiver = Receiver(queue);
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+
+        // Stored through another process's inbox: this one's hint does not see it.
+        await using var otherSilo = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions()), _time, NullLogger<CallbackInbox>.Instance);
+        await otherSilo.StoreAsync(new IncomingCallback("remote", null, "emulator", a, "11041", "{}", Queue: queue), default);
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+        _time.Advance(_options.PollInterval);
+        Assert.Single(Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+    }
+
+    private async Task WaitMarkedAsync(long id)
+    {
+        for (var i = 0; i < 200 && (await _store.LoadStillPendingAsync([id], default)).Count > 0; i++) await Task.Delay(10);
+        Assert.Empty(await _store.LoadStillPendingAsync([id], default));
+    }
+}
