@@ -76,6 +76,32 @@ public sealed class DirectoryCommandTests
         Assert.Equal(ErrorCodes.InvalidState, JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
     }
 
+    [Fact]
+    public async Task Kept_answers_are_served_while_the_host_fails_and_id_conversions_stop_at_the_quota()
+    {
+        await using var host = await StartAsync(new Dictionary<string, string?> { ["WeCom:Directory:IdConversionsPerWindow"] = "2" });
+        var mine = await host.TenantAsync("t1");
+        var (_, wx) = await host.LoginAsync(mine);
+        var contacts = await DataAsync(await CallAsync(mine, "GET", "/contact/external/list", new { wxId = wx }));
+        var ids = contacts.EnumerateArray().Select(c => c.GetProperty("user_id").GetString()!).Take(3).ToList();
+        var converted = await DataAsync(await CallAsync(mine, "POST", "/contact/externalUserId", new { WxId = wx, ContactUserId = ids[0] }));
+
+        using (var fault = await host.Emulator.PutAsJsonAsync("/emulator/faults", new { serverErrorMs = 60_000, serverErrorStatus = 503 })) Assert.True(fault.IsSuccessStatusCode);
+        Assert.Equal(contacts.GetRawText(), (await DataAsync(await CallAsync(mine, "GET", "/contact/external/list", new { wxId = wx }))).GetRawText());
+        Assert.Equal(converted.GetRawText(), (await DataAsync(await CallAsync(mine, "POST", "/contact/externalUserIdFromDb", new { WxId = wx, ContactUserId = ids[0] }))).GetRawText());
+        using (var search = await CallAsync(mine, "GET", "/contact/search", new { wxId = wx, keyword = "13800000000" }))
+            Assert.Equal(HttpStatusCode.BadGateway, search.StatusCode);
+        using (var fault = await host.Emulator.PutAsJsonAsync("/emulator/faults", new { serverErrorMs = 0 })) Assert.True(fault.IsSuccessStatusCode);
+
+        // The kept conversion cost nothing the second time; two more asked of WeCom pass the quota of two.
+        await DataAsync(await CallAsync(mine, "POST", "/contact/externalUserId", new { WxId = wx, ContactUserId = ids[0] }));
+        await DataAsync(await CallAsync(mine, "POST", "/contact/externalUserId", new { WxId = wx, ContactUserId = ids[1] }));
+        using var refused = await CallAsync(mine, "POST", "/contact/externalUserId", new { WxId = wx, ContactUserId = ids[2] });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("FromDb", await refused.Content.ReadAsStringAsync());
+        await DataAsync(await CallAsync(mine, "POST", "/contact/externalUserIdFromDb", new { WxId = wx, ContactUserId = ids[2] }));
+    }
+
     private static async Task<List<string>> MembersAsync(HttpClient tenant, string wx, string room) =>
         (await DataAsync(await CallAsync(tenant, "GET", "/group/member/list", new { wxId = wx, conversationId = room })))
         .GetProperty("member_list").EnumerateArray().Select(m => m.GetProperty("user_id").GetString()!).ToList();
