@@ -45,6 +45,30 @@ public sealed class DirectoryCommandTests
             await Task.Delay(100);
         }
 
+        // Every other change through us, each followed by a read through us that must equal the host's own answer.
+        var followUps = new (string Method, string Path, object Params, string ReadPath, object ReadParams)[]
+        {
+            ("PUT", "/contact/desc", new { wxId = wx, contactId = customer, desc = "likes tea" }, "/contact/extendinfo", new { wxId = wx, ContactId = customer }),
+            ("PUT", "/contact/phone", new { wxId = wx, contactId = customer, phones = new[] { "18268181111" } }, "/contact/extendinfo", new { wxId = wx, ContactId = customer }),
+            ("PUT", "/group/name", new { wxId = wx, conversationId = room, name = "tea club" }, "/group/list", new { wxId = wx }),
+            ("DELETE", "/group/member", new { wxId = wx, conversationId = room, memberWxIds = third }, "/group/member/list", new { wxId = wx, conversationId = room }),
+            ("POST", "/group/member", new { wxId = wx, conversationId = room, memberWxIds = new[] { third } }, "/group/member/list", new { wxId = wx, conversationId = room }),
+            ("POST", "/contact/relation/sync", new { wxId = wx, ContactUserId = customer }, "/contact/relation", new { wxId = wx, ContactUserId = customer }),
+            ("POST", "/contact/remove", new { wxId = wx, ContactUserId = second }, "/contact/external/list", new { wxId = wx }),
+        };
+        foreach (var (method, path, parameters, readPath, readParameters) in followUps)
+        {
+            await DataAsync(await CallAsync(mine, "GET", readPath, readParameters));
+            await DataAsync(await CallAsync(mine, method, path, parameters));
+            var ours = await DataAsync(await CallAsync(mine, "GET", readPath, readParameters));
+            var theirs = await DataAsync(await CallAsync(host.Emulator, "GET", readPath, readParameters));
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(theirs.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(ours.GetRawText())),
+                $"after {method} {path}: ours {ours} host {theirs}");
+        }
+
+        Assert.Contains(third, await MembersAsync(mine, wx, room));
+        await DataAsync(await CallAsync(mine, "POST", "/group/member/contact", new { wxId = wx, conversationId = room, memberWxId = third, verify = "from the room" }));
+
         // Friend requests and notices reach the host.
         await DataAsync(await CallAsync(mine, "POST", "/group/notice", new { WxId = wx, ConversationId = room, Content = "welcome" }));
         await DataAsync(await CallAsync(mine, "POST", "/contact/search/add", new { wxId = wx, contactUserId = third, openid = "o", wxticket = "", verify = "found you" }));
@@ -52,6 +76,7 @@ public sealed class DirectoryCommandTests
         var world = await host.Emulator.GetStringAsync("/emulator/world");
         Assert.Contains("welcome", world);
         Assert.Contains("found you", world);
+        Assert.Contains("from the room", world);
 
         // A host's refusal comes back in the envelope with its message; bad input never reaches the host.
         using (var unknown = await CallAsync(mine, "GET", "/contact/extendinfo", new { wxId = wx, ContactId = "7881000000000000" }))
