@@ -55,7 +55,7 @@ fetch_helm() {
 render_k8s() {
   local dir=$1 ns=orleans-wecom
   mkdir -p "$dir"
-  "$HELM" template orleans-wecom "$chart" --namespace "$ns" | awk -v dir="$dir" -v ns="$ns" '
+  "$HELM" template orleans-wecom "$chart" --namespace "$ns" --set secrets.adminApiKey=placeholder | awk -v dir="$dir" -v ns="$ns" '
     function flush() {
       if (file == "" || file ~ /secret\.yaml$/) { n = 0; return }
       out = dir "/" file
@@ -92,7 +92,7 @@ HELM=${HELM:-$(fetch_helm)} || { echo "helm: 0 passed, 1 failed"; exit 1; }
 
 if [ "${1:-}" = "--update-k8s" ]; then
   rm -f k8s/configmap.yaml k8s/deployment.yaml k8s/service.yaml k8s/service-silo.yaml k8s/pdb.yaml \
-    k8s/serviceaccount.yaml k8s/rbac.yaml
+    k8s/serviceaccount.yaml k8s/rbac.yaml k8s/networkpolicy.yaml
   render_k8s k8s && echo "helm-lint: k8s/ rewritten from the chart" && exit 0
   exit 1
 fi
@@ -129,29 +129,47 @@ refuse() {
 }
 
 prod=(-f "$chart/ci/postgresql-3-replicas-values.yaml")
+# The admin key has no default (a generated one would change with every render).
+key=(--set secrets.adminApiKey=adm_lint_placeholder)
 
-check "lint default values" "$HELM" lint "$chart"
+check "lint default values" "$HELM" lint "$chart" "${key[@]}"
 check "lint postgresql + 3 replicas" "$HELM" lint "$chart" "${prod[@]}"
-check "template default values" "$HELM" template wecom "$chart" --namespace orleans-wecom
+check "template default values" "$HELM" template wecom "$chart" --namespace orleans-wecom "${key[@]}"
 cp "$out/template default values.log" "$out/default.yaml"
 check "template postgresql + 3 replicas" "$HELM" template wecom "$chart" --namespace orleans-wecom "${prod[@]}"
 cp "$out/template postgresql + 3 replicas.log" "$out/prod.yaml"
 check "template autoscaling on" "$HELM" template wecom "$chart" "${prod[@]}" --set autoscaling.enabled=true
 check "template existingSecret" "$HELM" template wecom "$chart" "${prod[@]}" --set secrets.existingSecret=wecom-secrets
-check "template sqlite trial" "$HELM" template wecom "$chart" --set storage.provider=Sqlite --set replicaCount=1 \
+check "template sqlite trial" "$HELM" template wecom "$chart" "${key[@]}" --set storage.provider=Sqlite --set replicaCount=1 \
   --set emulator.enabled=true --set demo.enabled=true
+check "template gateway and worker sets" "$HELM" template wecom "$chart" "${prod[@]}" --set roles.split=true --set autoscaling.enabled=true \
+  --set storage.maxPoolSize=8 --set orleans.tls.enabled=true --set orleans.tls.secretName=wecom-tls --set ingress.enabled=true --set 'ingress.hosts[0].host=wecom.example.com'
+cp "$out/template gateway and worker sets.log" "$out/split.yaml"
 
 expect_in "default render has every object" "$out/default.yaml" \
   '^kind: Deployment' '^kind: Service$' '^kind: ConfigMap' '^kind: Secret' '^kind: PodDisruptionBudget' \
   '^kind: ServiceAccount' '^kind: Role$' '^kind: RoleBinding' 'clusterIP: None' \
   'maxUnavailable: 0' 'maxSurge: 1' 'terminationGracePeriodSeconds: 40' 'path: /health/live' 'path: /health/ready' \
-  'fieldPath: status.podIP' 'name: Orleans__AdvertisedIPAddress' 'urls: "http://0.0.0.0:8080"' \
-  'Storage__ApplySchema: "true"' 'Emulator__Enabled: "false"'
+  'fieldPath: status.podIP' 'name: Orleans__AdvertisedIPAddress' \
+  'Storage__ApplySchema: "true"' 'Emulator__Enabled: "false"' \
+  '^kind: NetworkPolicy' '- port: silo' '- port: gateway' 'name: wecom-orleans-wecom-admin' 'Gateway__AdminPort: "8081"' \
+  'urls: "http://0.0.0.0:8080;http://0.0.0.0:8081"' 'Mqtt__Address: "0.0.0.0"' 'containerPort: 1884' \
+  'name: Orleans__Role' 'value: "All"' 'Storage__MaxPoolSize: "20"' 'Orleans__KubernetesHosting: "false"'
 expect_in "postgresql render has 3 replicas, hosts and tokens" "$out/prod.yaml" \
   'replicas: 3' 'Storage__Provider: "PostgreSql"' 'ContainerHosts__Hosts__1__Name: "host-b"' \
   'ContainerHosts__Hosts__0__ApiKey: "placeholder-a"' 'Callbacks__HostTokens__host-b: "token-b"' \
   'automountServiceAccountToken: true' 'orleans/clusterId: "prod-blue"' 'type: LoadBalancer'
 if grep -q '^kind: HorizontalPodAutoscaler' "$out/default.yaml"; then fail "no HPA by default"; else pass "no HPA by default"; fi
+expect_in "split render: gateway and worker Deployments, HPA on workers, TLS, Ingress" "$out/split.yaml" \
+  'name: wecom-orleans-wecom-gateway$' 'name: wecom-orleans-wecom-worker$' 'value: "Gateway"' 'value: "Worker"' \
+  'app.kubernetes.io/component: gateway' 'app.kubernetes.io/component: worker' 'Orleans__KubernetesHosting: "true"' \
+  'name: ORLEANS_CLUSTER_ID' 'name: POD_NAMESPACE' 'secretName: wecom-tls' 'value: /app/tls/ca.crt' '^kind: Ingress' \
+  'path: /gnapi' '^kind: HorizontalPodAutoscaler'
+# The HPA scales the worker Deployment, and the tenant Service selects gateway pods only.
+if awk '/^kind: HorizontalPodAutoscaler/{h=1} h&&/scaleTargetRef/{s=1} s&&/name:/{print; exit}' "$out/split.yaml" | grep -q -- '-worker$'; then
+  pass "split render: the HPA scales the workers"; else fail "split render: the HPA scales the workers"; fi
+if awk '/^# Source: orleans-wecom\/templates\/service.yaml/{s=1} s&&/^---/{exit} s' "$out/split.yaml" | grep -q 'component: gateway'; then
+  pass "split render: the tenant Service selects gateways"; else fail "split render: the tenant Service selects gateways"; fi
 
 # k8s/ must be the chart's default render (regenerate with --update-k8s after changing the chart).
 if render_k8s "$out/k8s" 2>"$out/k8s.log"; then
@@ -164,10 +182,15 @@ if render_k8s "$out/k8s" 2>"$out/k8s.log"; then
   fi
 else fail "k8s/ matches the default render" "$out/k8s.log"; fi
 
-refuse "refuses sqlite with 3 replicas" --set storage.provider=Sqlite --set replicaCount=3
-refuse "refuses grace period below shutdown timeout" --set terminationGracePeriodSeconds=20
-refuse "refuses emulator with 2 replicas" --set emulator.enabled=true
-refuse "refuses a host name unfit for an env var" --set 'containerHosts[0].name=a b' --set 'containerHosts[0].baseUrl=http://x'
+refuse "refuses sqlite with 3 replicas" "${key[@]}" --set storage.provider=Sqlite --set replicaCount=3
+refuse "refuses grace period below shutdown timeout" "${key[@]}" --set terminationGracePeriodSeconds=20
+refuse "refuses emulator with 2 replicas" "${key[@]}" --set emulator.enabled=true
+refuse "refuses a host name unfit for an env var" "${key[@]}" --set 'containerHosts[0].name=a b' --set 'containerHosts[0].baseUrl=http://x'
+refuse "refuses a render without an admin key" --set storage.connectionString=Host=db
+refuse "refuses pools over PostgreSQL's max_connections" "${key[@]}" --set autoscaling.enabled=true --set autoscaling.maxReplicas=10
+refuse "refuses split roles on sqlite" "${key[@]}" --set storage.provider=Sqlite --set replicaCount=1 --set roles.split=true
+refuse "refuses TLS without its secret" "${key[@]}" --set orleans.tls.enabled=true
+refuse "refuses an Ingress path to the admin API" "${key[@]}" --set ingress.enabled=true --set 'ingress.hosts[0].host=a.example' --set 'ingress.hosts[0].paths[0]=/admin'
 
 echo "helm: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

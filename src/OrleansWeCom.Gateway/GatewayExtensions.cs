@@ -49,6 +49,7 @@ public static class GatewayExtensions
                         _ => "request failed",
                     });
         });
+        app.UseAdminListener();
         app.MapHealth();
         app.MapAdmin();
         var open = app.MapGroup("/gnapi/open").RequireTenant();

@@ -26,7 +26,9 @@ public static class StorageConnection
         var connectionString = options.EffectiveConnectionString;
         if (options.Provider != StorageProvider.Sqlite)
         {
-            return connectionString;
+            return options.MaxPoolSize is { } pool
+                ? new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = pool }.ConnectionString
+                : connectionString;
         }
 
         var builder = new SqliteConnectionStringBuilder(connectionString);

@@ -35,6 +35,12 @@ public sealed class StorageOptions
     /// </summary>
     public string SqliteSynchronous { get; set; } = Sqlite.SqliteSynchronous.Normal;
 
+    /// <summary>
+    /// On PostgreSQL, the most connections this silo's pool opens (Npgsql's <c>Maximum Pool Size</c>, which it replaces):
+    /// a cluster's silos times this must fit under the server's <c>max_connections</c>. Unset keeps the connection string's.
+    /// </summary>
+    public int? MaxPoolSize { get; set; }
+
     public bool ShouldApplySchema => ApplySchema ?? Provider == StorageProvider.Sqlite;
 
     public string EffectiveConnectionString =>

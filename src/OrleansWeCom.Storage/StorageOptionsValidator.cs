@@ -9,6 +9,7 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         var failures = new List<string>();
+        if (options.MaxPoolSize is < 1) failures.Add($"Storage:MaxPoolSize must be at least 1, not {options.MaxPoolSize}.");
         if (!Enum.IsDefined(options.Provider))
         {
             failures.Add($"Storage:Provider '{options.Provider}' is not known; use Sqlite or PostgreSql.");

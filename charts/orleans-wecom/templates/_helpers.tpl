@@ -84,6 +84,25 @@ Refuse values that would deploy a broken cluster; called from the Deployment.
 {{- fail (printf "orleans.%s %q must be a valid label value (it labels the pods for Orleans' Kubernetes hosting)" $key $v) }}
 {{- end }}
 {{- end }}
+{{- if and (eq $provider "Sqlite") .Values.roles.split }}
+{{- fail "roles.split needs PostgreSql: with Sqlite one silo takes every role" }}
+{{- end }}
+{{- if and (not .Values.secrets.existingSecret) (not .Values.secrets.adminApiKey) }}
+{{- fail "set secrets.adminApiKey (e.g. $(openssl rand -hex 24)) or secrets.existingSecret: a generated key would change with every render" }}
+{{- end }}
+{{- if and .Values.orleans.tls.enabled (not .Values.orleans.tls.secretName) }}
+{{- fail "orleans.tls.enabled needs orleans.tls.secretName (a Secret with tls.crt, tls.key and ca.crt)" }}
+{{- end }}
+{{- if eq (int .Values.http.adminPort) (int .Values.http.port) }}
+{{- fail "http.adminPort must differ from http.port" }}
+{{- end }}
+{{- if eq $provider "PostgreSql" }}
+{{- $pods := include "orleans-wecom.maxPods" . | int }}
+{{- $budget := sub (int .Values.storage.postgresMaxConnections) (int .Values.storage.reservedConnections) }}
+{{- if gt (mul $pods (int .Values.storage.maxPoolSize)) $budget }}
+{{- fail (printf "storage.maxPoolSize %d x %d pods at most (replicas or autoscaling.maxReplicas, plus a surge pod per Deployment) = %d connections, over postgresMaxConnections - reservedConnections = %d: lower maxPoolSize or raise the server's max_connections" (int .Values.storage.maxPoolSize) $pods (mul $pods (int .Values.storage.maxPoolSize)) $budget) }}
+{{- end }}
+{{- end }}
 {{- $names := list }}
 {{- range $i, $h := .Values.containerHosts }}
 {{- if not (and $h.name $h.baseUrl) }}
@@ -97,4 +116,38 @@ Refuse values that would deploy a broken cluster; called from the Deployment.
 {{- end }}
 {{- $names = append $names $h.name }}
 {{- end }}
+{{- end }}
+
+{{/*
+The silo Deployments as a JSON list: one of role All, or a gateway and a worker set when roles.split.
+Each: name, role, component ("" for All), replicas, autoscale (HPA drives it), traffic (takes HTTP and MQTT).
+*/}}
+{{- define "orleans-wecom.sets" -}}
+{{- $fullname := include "orleans-wecom.fullname" . }}
+{{- if .Values.roles.split }}
+{{- list
+  (dict "name" (printf "%s-gateway" $fullname) "role" "Gateway" "component" "gateway" "replicas" (int .Values.roles.gateway.replicas) "autoscale" false "traffic" true)
+  (dict "name" (printf "%s-worker" $fullname) "role" "Worker" "component" "worker" "replicas" (int .Values.replicaCount) "autoscale" .Values.autoscaling.enabled "traffic" false)
+  | toJson }}
+{{- else }}
+{{- list (dict "name" $fullname "role" "All" "component" "" "replicas" (int .Values.replicaCount) "autoscale" .Values.autoscaling.enabled "traffic" true) | toJson }}
+{{- end }}
+{{- end }}
+
+{{/* The pods that take tenants' traffic: every pod, or the gateway pods when split. */}}
+{{- define "orleans-wecom.trafficSelectorLabels" -}}
+{{ include "orleans-wecom.selectorLabels" . }}
+{{- if .Values.roles.split }}
+app.kubernetes.io/component: gateway
+{{- end }}
+{{- end }}
+
+{{/* Most pods the release runs at once: each set at its maximum plus the one surge pod of a rollout. */}}
+{{- define "orleans-wecom.maxPods" -}}
+{{- $total := 0 }}
+{{- range $set := include "orleans-wecom.sets" . | fromJsonArray }}
+{{- $count := ternary (int $.Values.autoscaling.maxReplicas) (int $set.replicas) $set.autoscale }}
+{{- $total = add $total $count 1 }}
+{{- end }}
+{{- $total }}
 {{- end }}

@@ -26,6 +26,9 @@ public sealed partial class EnvelopeExceptionHandler(ILogger<EnvelopeExceptionHa
         TimeoutException => (504, ErrorCodes.HostUnavailable, "the request timed out inside the cluster; retry"),
         SiloUnavailableException or OrleansMessageRejectionException =>
             (503, ErrorCodes.HostUnavailable, "the cluster is not available right now; retry"),
+        // A gateway silo that knows of no worker silo yet (none has joined, or its manifest has not arrived).
+        ArgumentException e when e.Message.StartsWith("Could not find an implementation for interface", StringComparison.Ordinal) =>
+            (503, ErrorCodes.HostUnavailable, "no worker silo is available right now; retry"),
         OperationCanceledException => (499, ErrorCodes.BadRequest, "the request was cancelled"),
         _ => (500, ErrorCodes.Internal, "internal error"),
     };

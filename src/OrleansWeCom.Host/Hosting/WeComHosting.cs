@@ -34,8 +34,11 @@ public static class WeComHosting
     public static StorageOptions AddWeComSilo(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
+        var role = SiloRoles.Of(config);
         // Stores first and the rest after the silo, so that hosted services calling grains start once the silo has.
         var storage = AddStores(builder);
+        if (role != SiloRole.All && storage.Provider == StorageProvider.Sqlite)
+            throw new InvalidOperationException($"Orleans:Role {role} needs a cluster: SQLite runs one silo, which takes every role.");
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(o =>
@@ -61,6 +64,10 @@ public static class WeComHosting
 
             if ((config["Orleans:SiloName"] ?? config["POD_NAME"]) is { Length: > 0 } siloName)
                 silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+            // Pod labels, the namespace's pods watched to declare vanished silos dead sooner; clustering stays in the database.
+            if (config.GetValue("Orleans:KubernetesHosting", false)) silo.UseKubernetesHosting();
+            silo.UseWeComTls(config);
+            silo.UseWeComRole(role);
             silo.AddWeComGrains(storage);
         });
         AddServices(builder, storage);
@@ -165,6 +172,7 @@ public static class WeComHosting
     public static string? AddWeComGateway(this IHostApplicationBuilder builder)
     {
         var config = builder.Configuration;
+        if (!SiloRoles.Of(config).TakesTraffic()) return null;
         var adminKey = config["Gateway:AdminApiKey"] ?? config["WECOM_ADMIN_KEY"];
         string? generated = null;
         if (string.IsNullOrEmpty(adminKey) && config.GetValue<StorageProvider?>("Storage:Provider") is null or StorageProvider.Sqlite)
@@ -177,9 +185,18 @@ public static class WeComHosting
         return generated;
     }
 
-    /// <summary>Every endpoint: the tenant API with conversations and webhooks, the callback endpoint and the operator's stats.</summary>
+    /// <summary>
+    /// Every endpoint: the tenant API with conversations and webhooks, the callback endpoint and the operator's stats; on
+    /// a worker silo only the health checks.
+    /// </summary>
     public static WebApplication MapWeCom(this WebApplication app)
     {
+        if (!SiloRoles.Of(app.Configuration).TakesTraffic())
+        {
+            app.MapHealth();
+            return app;
+        }
+
         var open = app.MapWeComGateway();
         open.MapConversations();
         open.MapWebhooks();
