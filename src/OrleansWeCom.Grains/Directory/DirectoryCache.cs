@@ -36,13 +36,12 @@ public sealed class DirectoryCache(DirectoryOptions options, TimeProvider time)
         return true;
     }
 
-    /// <summary>Keeps an answer unless it is too long, or (for ids) empty; returns whether it was kept.</summary>
+    /// <summary>Keeps an answer in place of the key's old one, unless it is too long; returns whether it was kept.</summary>
     public bool Put(string key, string? json, DirectoryKeep keep)
     {
-        if (keep == DirectoryKeep.None) return false;
-        var chars = key.Length + (json?.Length ?? 0);
-        if (chars > options.MaxEntryChars) return false;
         if (_entries.TryGetValue(key, out var old)) Remove(old);
+        var chars = key.Length + (json?.Length ?? 0);
+        if (keep == DirectoryKeep.None || chars > options.MaxEntryChars) return false;
         var node = _recent.AddFirst(new Entry(key, json, keep, time.GetUtcNow(), chars));
         _entries[key] = node;
         Chars += chars;

@@ -46,6 +46,9 @@ public sealed class DirectoryCacheTests
         Assert.True(cache.TryGet("a", out _));
 
         Assert.False(cache.Put("huge", new string('x', 30), DirectoryKeep.Refresh));
+        // A newer answer too long to keep does not leave the older one served.
+        Assert.False(cache.Put("a", new string('y', 30), DirectoryKeep.Refresh));
+        Assert.False(cache.TryGet("a", out _));
         cache.Put("e", new string('x', 25), DirectoryKeep.Refresh);
         cache.Put("f", new string('x', 25), DirectoryKeep.Refresh);
         Assert.True(cache.Chars <= 60);
