@@ -23,6 +23,8 @@ public static class FileEndpoints
             var boundary = Boundary(http.Request.ContentType);
             var tenant = http.Tenant();
             string? wxIdText = http.Request.Query["wxId"];
+            // An account named up front is checked before the file is read: another tenant's wxId keeps nothing.
+            if (!string.IsNullOrEmpty(wxIdText)) await handOff.HostOfAsync(tenant, Require.WxId(wxIdText));
             var reader = new MultipartReader(boundary, http.Request.Body) { HeadersLengthLimit = 16 * 1024 };
             UploadInfo? saved = null;
             while (saved is null && await reader.ReadNextSectionAsync(http.RequestAborted) is { } section)
@@ -124,9 +126,12 @@ public sealed class UploadHandOff(UploadStore store, IGrainFactory grains, ICont
         return (await ToHostAsync(tenant, account, info, cancellationToken), info.Size);
     }
 
+    /// <summary>The host of the tenant's online account; 404 or 409 otherwise.</summary>
+    public Task<string> HostOfAsync(TenantId tenant, WxId account) => grains.GetGrain<IAccountDirectoryGrain>(account.Value).GetOnlineHostAsync(tenant);
+
     public async Task<string> ToHostAsync(TenantId tenant, WxId account, UploadInfo info, CancellationToken cancellationToken)
     {
-        var hostKey = await grains.GetGrain<IAccountDirectoryGrain>(account.Value).GetOnlineHostAsync(tenant);
+        var hostKey = await HostOfAsync(tenant, account);
         if (info.HostPaths.TryGetValue(hostKey, out var known)) return known;
         await using var content = store.Open(tenant, info);
         var path = await hosts.UploadAsync(hostKey, content, info.Name, info.ContentType, cancellationToken);

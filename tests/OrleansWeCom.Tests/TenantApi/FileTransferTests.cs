@@ -47,6 +47,14 @@ public sealed class FileTransferTests
         var hostPath = sent.GetProperty("content").GetString()!;
         Assert.StartsWith("/gnapi/files/", hostPath);
         Assert.Equal(image, await host.Emulator.GetByteArrayAsync(hostPath));
+
+        // Naming the account hands the file to its host at once and answers the host's path, as the seed does.
+        var direct = (await DataAsync(await mine.PostAsync($"/gnapi/open/file/upload?wxId={wx}", Form(image, "direct.png")))).GetString()!;
+        Assert.StartsWith("/gnapi/files/", direct);
+        Assert.Equal(image, await host.Emulator.GetByteArrayAsync(direct));
+        using (var theirs = await other.PostAsync($"/gnapi/open/file/upload?wxId={wx}", Form(image, "direct.png")))
+            Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
+        Assert.Single(System.IO.Directory.GetDirectories(host.FilesDirectory));
     }
 
     [Fact]
