@@ -10,7 +10,7 @@ namespace OrleansWeCom.ContainerHost;
 /// <see cref="WeComException"/>s with codes the gateway maps to statuses: the host's own refusals to 400, an
 /// unreachable or broken host to 502.
 /// </summary>
-public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<ContainerHostsOptions> hostOptions) : IContainerHosts, IContainerHostSender
+public sealed partial class ContainerHostAdapter(IContainerHostRegistry registry, IHttpClientFactory clients, Microsoft.Extensions.Options.IOptions<ContainerHostsOptions> hostOptions) : IContainerHosts, IContainerHostSender, IContainerHostDirectory
 {
     public Task<string> PickHostForNewContainerAsync(CancellationToken cancellationToken) =>
         Call(() => registry.PickHostForNewContainerAsync(cancellationToken));
@@ -58,27 +58,8 @@ public sealed class ContainerHostAdapter(IContainerHostRegistry registry, IHttpC
 
     public async Task<(Stream Content, string ContentType)> DownloadAsync(string hostKey, string path, CancellationToken cancellationToken)
     {
-        var host = registry.Hosts.FirstOrDefault(h => h.Name == hostKey) ?? throw WeComException.NotFound($"container host '{hostKey}' is not configured");
-        if (!path.StartsWith('/') || path.Contains("..", StringComparison.Ordinal))
-            throw new WeComException(ErrorCodes.HostError, "the host gave an unexpected file path");
-        // Files live beside the openAPI: http://host/gnapi/files/… while the API is http://host/gnapi/open/….
-        var origin = new Uri(host.OpenApiBase.GetLeftPart(UriPartial.Authority));
-        // Files are not enveloped, so they bypass the openAPI client's envelope checks.
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(origin, path));
-        request.Headers.TryAddWithoutValidation("apikey", hostOptions.Value.Hosts.FirstOrDefault(h => h.Name == hostKey)?.ApiKey);
-        HttpResponseMessage response;
-        try
-        {
-            response = await clients.CreateClient("container-host-files").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new WeComException(ErrorCodes.HostUnavailable, $"container host '{hostKey}' unreachable: {e.Message}");
-        }
-
-        if (response.StatusCode == HttpStatusCode.NotFound) throw WeComException.NotFound("the QR code is no longer on the host");
-        if (!response.IsSuccessStatusCode) throw new WeComException(ErrorCodes.HostError, $"container host '{hostKey}' answered {(int)response.StatusCode} for the file");
-        return (await response.Content.ReadAsStreamAsync(cancellationToken), response.Content.Headers.ContentType?.ToString() ?? "image/jpeg");
+        var file = await DownloadFileAsync(hostKey, path, cancellationToken);
+        return (file.Content, file.ContentType);
     }
 
     public async Task<string> SendAsync(string hostKey, string path, string bodyJson, CancellationToken cancellationToken)

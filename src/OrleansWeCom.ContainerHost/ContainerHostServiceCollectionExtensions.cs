@@ -51,6 +51,7 @@ public static class ContainerHostServiceCollectionExtensions
         services.TryAddSingleton<ContainerHostAdapter>();
         services.TryAddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
         services.TryAddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());
+        services.TryAddSingleton<IContainerHostDirectory>(sp => sp.GetRequiredService<ContainerHostAdapter>());
         services.AddHttpClient();
         return services;
     }

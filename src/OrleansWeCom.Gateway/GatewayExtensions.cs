@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
+using OrleansWeCom.Gateway.Directory;
 using OrleansWeCom.Gateway.Http;
 using OrleansWeCom.Gateway.Sending;
 
@@ -13,6 +14,9 @@ public static class GatewayExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
         services.AddSingleton<TenantAuthenticator>();
         services.AddSingleton<SendService>();
+        services.AddOptions<Files.FileOptions>().Bind(configuration.GetSection("Files"));
+        services.AddSingleton<Files.UploadStore>();
+        services.AddSingleton<Files.UploadHandOff>();
         services.AddHttpClient();
         services.AddSingleton<IFileSizeProbe, HttpFileSizeProbe>();
         services.AddExceptionHandler<EnvelopeExceptionHandler>();
@@ -52,6 +56,7 @@ public static class GatewayExtensions
         open.MapUsers();
         open.MapContainers();
         open.MapMessages();
+        open.MapDirectory();
         return open;
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Refit;
 
 namespace OrleansWeCom.ContainerHost.Api;
@@ -118,6 +119,21 @@ public interface IContainerHostApi
     [Multipart]
     [Post("/file/upload")]
     Task<HostResponse<string>> UploadFileAsync([AliasAs("file")] StreamPart file, CancellationToken cancellationToken = default);
+
+    // ---- Any directory call by its seed path, its data passed through as JSON ----
+
+    [Get("/{**path}")]
+    Task<HostResponse<JsonElement>> GetRawAsync(string path, [Query] IDictionary<string, string> query, CancellationToken cancellationToken = default);
+
+    /// <summary>Some of these create things (rooms, friend requests, notices): never repeated once they may have reached the host.</summary>
+    [RetryOnlyIfUnsent, Post("/{**path}")]
+    Task<HostResponse<JsonElement>> PostRawAsync(string path, [Body] HttpContent body, CancellationToken cancellationToken = default);
+
+    [Put("/{**path}")]
+    Task<HostResponse<JsonElement>> PutRawAsync(string path, [Body] HttpContent body, CancellationToken cancellationToken = default);
+
+    [Delete("/{**path}")]
+    Task<HostResponse<JsonElement>> DeleteRawAsync(string path, [Body] HttpContent body, CancellationToken cancellationToken = default);
 
     // ---- Contacts ----
 

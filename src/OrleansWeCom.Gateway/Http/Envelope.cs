@@ -21,6 +21,10 @@ public static class Envelope
 
     public static IResult Ok() => Results.Json(ApiEnvelope<object>.Ok(null), Json);
 
+    /// <summary>The envelope around <c>data</c> that is already JSON text (a host's answer passed through unchanged).</summary>
+    public static IResult Raw(string? dataJson) =>
+        Results.Text($"{{\"msg\":\"\",\"code\":0,\"data\":{dataJson ?? "null"}}}", "application/json; charset=utf-8");
+
     public static IResult Error(int status, int code, string message) =>
         Results.Json(new ApiEnvelope<object>(message, code, null), Json, statusCode: status);
 

@@ -61,12 +61,22 @@ public static class MessageEndpoints
 }
 
 /// <summary>The one path every send takes (HTTP, MQTT): parse, own, persist.</summary>
-public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes)
+public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes, OrleansWeCom.Gateway.Files.UploadHandOff uploads)
 {
     public async Task<string> SendAsync(TenantId tenant, SendKind kind, System.Text.Json.Nodes.JsonObject body, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var known = new Dictionary<string, long?>();
-        if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url)
+        // A file uploaded to us goes to the sending account's host first; the send then names the host's path.
+        if (body["fileUrl"] is System.Text.Json.Nodes.JsonValue fileUrl && fileUrl.TryGetValue<string>(out var ours)
+            && ours.StartsWith(OrleansWeCom.Gateway.Files.UploadStore.PathPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            var account = Require.WxId(body["wxId"]?.ToString());
+            var (hostPath, size) = await uploads.ResolveAsync(tenant, account, ours, cancellationToken);
+            body["fileUrl"] = hostPath;
+            known[hostPath] = size;
+        }
+
+        if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url && !known.ContainsKey(url))
             known[url] = await sizes.TryGetSizeAsync(url, cancellationToken);
         var parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
         // One grain call: the account checks that it is the tenant's and online, and persists the send.

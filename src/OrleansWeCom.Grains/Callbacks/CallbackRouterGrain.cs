@@ -107,6 +107,7 @@ public sealed partial class CallbackRouterGrain(
                 return await ApplyMessageAsync(item, e, m, container);
             case RoomEventData r:
                 await GrainFactory.GetGrain<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
+                await Observe(e, DirectoryChangeKind.RoomChanged, r.RoomConversationId);
                 break;
             case QrCodeStatusData or SafeValidateData or UserLoginData or UserOfflineData:
                 await GrainFactory.GetGrain<IContainerGrain>(e.Source.Value).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
@@ -114,9 +115,16 @@ public sealed partial class CallbackRouterGrain(
                 break;
         }
 
+        if (e.Type == CallbackTypes.ContactAdd) await Observe(e, DirectoryChangeKind.ContactAdded, null);
         await events.PublishAsync(ToTenantEvent(e, container, e.SendMsgId, e.DataJson));
         return CallbackOutcome.Applied;
     }
+
+    /// <summary>Tells the account's directory (one-way) what the callback changed or brought.</summary>
+    private Task Observe(CallbackEnvelope e, DirectoryChangeKind kind, string? key, string? hostKey = null) =>
+        e.WxId is { } wxId
+            ? GrainFactory.GetGrain<IAccountDirectoryGrain>(wxId.Value).ObserveAsync(new DirectoryChange(kind, key, e.Timestamp, hostKey))
+            : Task.CompletedTask;
 
     private async Task<CallbackOutcome?> ApplyMessageAsync(InboxCallback item, CallbackEnvelope e, MessageData m, ContainerView container)
     {
@@ -135,6 +143,9 @@ public sealed partial class CallbackRouterGrain(
 
             ourMsgId = settlement?.MsgId;
         }
+
+        if (m is ImageMessageData or VideoMessageData or VoiceMessageData or FileMessageData && Media(m) is { Length: > 0 } file)
+            await Observe(e, DirectoryChangeKind.MediaReceived, file, container.HostKey);
 
         // A re-delivered echo no longer settles; the conversation remembers which send of ours it was and rewrites the event.
         var conversationId = new ConversationId(m.ConversationId!);

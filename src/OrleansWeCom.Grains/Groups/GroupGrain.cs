@@ -5,9 +5,10 @@ using OrleansWeCom.Grains.Callbacks;
 namespace OrleansWeCom.Grains.Groups;
 
 /// <summary>
-/// One room merged from the reports of every account of ours in it. Each account's host reports the same change with
-/// its own msgId; a change is identified by what it does (kind, operator, members, name) within a time window, so the
-/// second report, or a re-delivery, changes nothing.
+/// One room merged from the reports of every account of ours in it. A callback is identified by its msgId, so a
+/// re-delivery changes nothing. Each account's host reports the same change with its own msgId: another account's report
+/// of what an applied change did (kind, operator, members, name), close in time and with no other change applied
+/// between the two, is that change again. A repeat by the same account, or one after another change, is a new change.
 /// </summary>
 public sealed partial class GroupGrain(
     [PersistentState("group", StorageNames.Grains)] IPersistentState<GroupState> state,
@@ -23,19 +24,27 @@ public sealed partial class GroupGrain(
         var fingerprint = Fingerprint(e);
         var window = (long)_options.GroupDedupWindow.TotalMilliseconds;
         S.Recent.RemoveAll(r => r.At < e.Timestamp - 2 * window);
-        if (S.Recent.Any(r => r.MsgId == e.MsgId || (r.Fingerprint == fingerprint && Math.Abs(r.At - e.Timestamp) <= window)))
+        if (S.Recent.Any(r => r.MsgId == e.MsgId || IsSameChange(r, e, fingerprint, window)))
         {
             if (accountsChanged) await state.WriteStateAsync();
             LogRepeat(logger, this.GetPrimaryKeyString(), e.Kind, e.Reporter.Value);
             return false;
         }
 
-        S.Recent.Add(new AppliedChange(fingerprint, e.Timestamp, e.MsgId));
+        S.Recent.Add(new AppliedChange(fingerprint, e.Timestamp, e.MsgId) { Reporter = e.Reporter.Value });
         Apply(e);
         S.Version++;
         S.UpdatedAt = Math.Max(S.UpdatedAt, e.Timestamp);
         await state.WriteStateAsync();
         return true;
+    }
+
+    /// <summary>Another account's report of <paramref name="applied"/>: same effect, within the window, nothing else between.</summary>
+    private bool IsSameChange(AppliedChange applied, GroupEvent e, string fingerprint, long window)
+    {
+        if (applied.Fingerprint != fingerprint || applied.Reporter == e.Reporter.Value || Math.Abs(applied.At - e.Timestamp) > window) return false;
+        var (from, to) = applied.At <= e.Timestamp ? (applied.At, e.Timestamp) : (e.Timestamp, applied.At);
+        return !S.Recent.Any(r => r.Fingerprint != fingerprint && r.At > from && r.At < to);
     }
 
     private void Apply(GroupEvent e)

@@ -15,7 +15,7 @@ public sealed class GroupState
     /// <summary>Our accounts in the room (wxId to tenant): who may read the group's state.</summary>
     [Id(4)] public Dictionary<string, string> Accounts { get; set; } = [];
 
-    /// <summary>Changes applied recently (fingerprint and the reporting callback's timestamp), to apply a change reported by several accounts once.</summary>
+    /// <summary>Changes applied recently (fingerprint, the reporting callback's timestamp, msgId and account), to apply a change reported by several accounts once.</summary>
     [Id(5)] public List<AppliedChange> Recent { get; set; } = [];
 
     [Id(6)] public long Version { get; set; }
@@ -23,4 +23,8 @@ public sealed class GroupState
 }
 
 [GenerateSerializer]
-public sealed record AppliedChange([property: Id(0)] string Fingerprint, [property: Id(1)] long At, [property: Id(2)] string MsgId);
+public sealed record AppliedChange([property: Id(0)] string Fingerprint, [property: Id(1)] long At, [property: Id(2)] string MsgId)
+{
+    /// <summary>The account whose callback it was; null for changes stored before it was kept.</summary>
+    [Id(3)] public string? Reporter { get; init; }
+}

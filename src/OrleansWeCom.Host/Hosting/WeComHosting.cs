@@ -11,6 +11,7 @@ using OrleansWeCom.Gateway.Http;
 using OrleansWeCom.Gateway.Mqtt;
 using OrleansWeCom.Gateway.Webhooks;
 using OrleansWeCom.Grains.Callbacks;
+using OrleansWeCom.Grains.Directory;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Grains.Lifecycle;
 using OrleansWeCom.Grains.Sending;
@@ -126,6 +127,8 @@ public static class WeComHosting
         services.AddConversationOptions(config);
         services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
+        services.AddOptions<DirectoryOptions>().Bind(config.GetSection(DirectoryOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DirectoryOptions>, DirectoryOptionsValidator>();
         services.AddSingleton<IReadinessProbe, Readiness>();
         AddContainerHosts(builder);
         if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
