@@ -26,6 +26,9 @@ public static class ErrorCodes
     public const int HostUnavailable = 50201;
     public const int HostError = 50202;
     public const int Internal = 50000;
+
+    /// <summary>A feature of another vendor's API that the seed-000 host has no call for.</summary>
+    public const int NotSupported = 50100;
 }
 
 /// <summary>

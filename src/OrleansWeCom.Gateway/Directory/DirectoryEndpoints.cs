@@ -1,5 +1,6 @@
 using OrleansWeCom.Gateway.Files;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Gateway.Seeds;
 
 namespace OrleansWeCom.Gateway.Directory;
 
@@ -27,6 +28,10 @@ public static class DirectoryEndpoints
         open.MapIdConversions();
         open.MapHostLists();
         open.MapFiles();
+        // Seeds 001–003 over the same directory.
+        open.MapSeedRooms();
+        open.MapSeedAddressList();
+        open.MapSeedTags();
     }
 
     internal static RouteParam P(string name, ParamKind kind = ParamKind.Text, int max = 4096) => new(name, kind, max);

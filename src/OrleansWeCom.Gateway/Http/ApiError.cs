@@ -8,6 +8,7 @@ public sealed class ApiError(int status, int code, string message) : Exception(m
 
     public static ApiError BadRequest(string message) => new(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, message);
     public static ApiError NotFound(string message) => new(StatusCodes.Status404NotFound, ErrorCodes.NotFound, message);
+    public static ApiError NotSupported(string message) => new(StatusCodes.Status501NotImplemented, ErrorCodes.NotSupported, message);
     public static ApiError Unauthorized(string message) => new(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, message);
 
     /// <summary>The HTTP status that goes with an envelope code raised inside a grain.</summary>
@@ -21,6 +22,7 @@ public sealed class ApiError(int status, int code, string message) : Exception(m
         ErrorCodes.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
         ErrorCodes.QueueFull => StatusCodes.Status429TooManyRequests,
         ErrorCodes.HostUnavailable or ErrorCodes.HostError => StatusCodes.Status502BadGateway,
+        ErrorCodes.NotSupported => StatusCodes.Status501NotImplemented,
         _ => StatusCodes.Status500InternalServerError,
     };
 }
