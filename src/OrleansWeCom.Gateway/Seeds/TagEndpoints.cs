@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
 using OrleansWeCom.Gateway.Directory;
 using OrleansWeCom.Gateway.Http;
 using OrleansWeCom.Gateway.Sending;
@@ -12,7 +13,9 @@ namespace OrleansWeCom.Gateway.Seeds;
 /// </summary>
 public static class TagEndpoints
 {
-    public const int MaxFanOut = 1000;
+    /// <summary>Most contacts one batch sends to (<c>WeCom:Broadcast:MaxRecipients</c>); a larger tag answers 413.</summary>
+    public const string MaxRecipientsKey = "WeCom:Broadcast:MaxRecipients";
+    public const int DefaultMaxRecipients = 1000;
     private const int MaxLabelsScanned = 200;
 
     public static void MapSeedTags(this RouteGroupBuilder open)
@@ -51,7 +54,7 @@ public static class TagEndpoints
             return Envelope.Raw(new JsonObject { ["datas"] = new JsonArray(page), ["total"] = all.Count, ["hasNextPage"] = current * pageSize < all.Count }.ToJsonString());
         });
 
-        open.MapPost("/send-message-all", async (HttpContext http, IGrainFactory grains) =>
+        open.MapPost("/send-message-all", async (HttpContext http, IGrainFactory grains, IConfiguration config) =>
         {
             var input = await RequestParams.ReadAsync(http.Request);
             var account = AccountDirectory.For(http, grains, input, "wxId", "wId");
@@ -66,8 +69,9 @@ public static class TagEndpoints
                         ?? (await account.LabelsAsync()).FirstOrDefault(l => AccountDirectory.Str(l, "name") == tag)
                         ?? throw ApiError.NotFound($"tag '{tag}' not found among the labels of account {account.WxId}");
             var contacts = await account.LabelContactsAsync(AccountDirectory.Str(label, "labelId"));
-            if (contacts.Count > MaxFanOut)
-                throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"tag '{tag}' is carried by {contacts.Count} contacts; one batch sends to at most {MaxFanOut}");
+            var max = config.GetValue(MaxRecipientsKey, DefaultMaxRecipients);
+            if (contacts.Count > max)
+                throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"tag '{tag}' is carried by {contacts.Count} contacts; one batch sends to at most {max}");
             var messages = contacts.Select(c => SendRequestParser.Parse(SendKind.Text,
                 new JsonObject { ["wxId"] = account.WxId.Value, ["conversationId"] = AccountDirectory.Str(c, "conversation_id"), ["content"] = message }).Message).ToList();
             if (messages.Count == 0) throw ApiError.BadRequest($"no contact carries tag '{tag}'");

@@ -70,4 +70,36 @@ public sealed class TagFanOutTests
         using (var foreignSend = await CallAsync(other, "POST", "/send-message-all", new { wxId = wx, tag = label, message = "x" })) Assert.Equal(HttpStatusCode.NotFound, foreignSend.StatusCode);
         using (var unknown = await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = "no such tag", message = "x" })) Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
+
+    [Fact]
+    public async Task A_tag_past_the_recipient_bound_is_413_and_a_batch_past_the_queue_cap_is_429()
+    {
+        await using var host = await StartAsync(new Dictionary<string, string?>
+        {
+            ["WeCom:Broadcast:MaxRecipients"] = "3",
+            ["WeCom:Limits:MaxQueuedPerAccount"] = "4",
+        });
+        var mine = await host.TenantAsync("t1");
+        var (_, wx) = await host.LoginAsync(mine);
+        var customers = await SeedFeatureTests.IdsAsync(host, "/contact/external/list", wx);
+        var labels = (await DataAsync(await CallAsync(host.Emulator, "GET", "/label/all", new { wxId = wx }))).EnumerateArray()
+            .Select(l => l.GetProperty("labelId").GetString()!).Take(2).ToList();
+        // The first label on four contacts, the second on three, no label on the rest.
+        for (var i = 0; i < customers.Count; i++)
+            await DataAsync(await CallAsync(host.Emulator, "POST", "/label/contact/setlabel",
+                new { labelIds = i < 4 ? [labels[0]] : i < 7 ? new[] { labels[1] } : [], contactUserId = customers[i], wxId = wx }));
+
+        using (var tooLarge = await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[0], message = "x" }))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+            Assert.Equal(ErrorCodes.PayloadTooLarge, JsonDocument.Parse(await tooLarge.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+        }
+
+        // Three queued of four (at least two still wait their 500 ms turn); three more pass the outbox cap and none of them is queued.
+        var first = await DataAsync(await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[1], message = "one" }));
+        Assert.Equal(3, first.GetProperty("total").GetInt32());
+        using (var full = await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[1], message = "two" }))
+            Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
+        Assert.True(await host.Grains.GetGrain<IAccountGrain>(wx).GetQueueLengthAsync() <= 3);
+    }
 }
