@@ -26,4 +26,24 @@ public interface IBroadcastGrain : IGrainWithStringKey
 
     /// <summary>The batch's progress; not found for another tenant or a batch never started.</summary>
     [Alias("Progress")] Task<BroadcastProgress> GetProgressAsync(TenantId tenant);
+
+    /// <summary>Drops the batch's record (its sends stay in the outbox).</summary>
+    [Alias("Forget")] Task ForgetAsync();
+}
+
+/// <summary>
+/// A tenant's fan-out batches (keyed by tenant): how many it may start per hour (429 past it) and how many it keeps
+/// readable; the oldest past that number are forgotten.
+/// </summary>
+[Alias("OrleansWeCom.IBroadcastLedgerGrain")]
+public interface IBroadcastLedgerGrain : IGrainWithStringKey
+{
+    /// <summary>Records a new batch; throws queue-full when the tenant started too many within the hour.</summary>
+    [Alias("Admit")] Task AdmitAsync(string batchId);
+
+    /// <summary>The batch's sends were queued: older batches past the kept number are forgotten.</summary>
+    [Alias("Confirm")] Task ConfirmAsync(string batchId);
+
+    /// <summary>The batch's sends were refused: it no longer counts.</summary>
+    [Alias("Withdraw")] Task WithdrawAsync(string batchId);
 }

@@ -29,13 +29,32 @@ public sealed class BroadcastGrain(
             return await GetProgressAsync(tenant);
         }
 
-        var msgIds = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).EnqueueManyAsync(messages);
+        var ledger = GrainFactory.GetGrain<IBroadcastLedgerGrain>(tenant.Value);
+        await ledger.AdmitAsync(BatchId);
+        IReadOnlyList<string> msgIds;
+        try
+        {
+            msgIds = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).EnqueueManyAsync(messages);
+        }
+        catch
+        {
+            await ledger.WithdrawAsync(BatchId);
+            throw;
+        }
+
         state.State = new BroadcastState
         {
             Tenant = tenant.Value, WxId = wxId.Value, Tag = tag, MsgIds = [.. msgIds], CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
         await state.WriteStateAsync();
+        await ledger.ConfirmAsync(BatchId);
         return await GetProgressAsync(tenant);
+    }
+
+    public async Task ForgetAsync()
+    {
+        await state.ClearStateAsync();
+        DeactivateOnIdle();
     }
 
     public async Task<BroadcastProgress> GetProgressAsync(TenantId tenant)

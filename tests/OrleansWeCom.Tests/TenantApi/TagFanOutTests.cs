@@ -72,12 +72,14 @@ public sealed class TagFanOutTests
     }
 
     [Fact]
-    public async Task A_tag_past_the_recipient_bound_is_413_and_a_batch_past_the_queue_cap_is_429()
+    public async Task A_tag_past_the_recipient_bound_is_413_a_batch_past_the_queue_cap_or_the_hourly_limit_is_429_and_old_batches_are_forgotten()
     {
         await using var host = await StartAsync(new Dictionary<string, string?>
         {
             ["WeCom:Broadcast:MaxRecipients"] = "3",
             ["WeCom:Limits:MaxQueuedPerAccount"] = "4",
+            ["WeCom:Broadcast:MaxBatchesPerHour"] = "2",
+            ["WeCom:Broadcast:MaxKeptBatches"] = "1",
         });
         var mine = await host.TenantAsync("t1");
         var (_, wx) = await host.LoginAsync(mine);
@@ -101,5 +103,18 @@ public sealed class TagFanOutTests
         using (var full = await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[1], message = "two" }))
             Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
         Assert.True(await host.Grains.GetGrain<IAccountGrain>(wx).GetQueueLengthAsync() <= 3);
+
+        // The refused batch does not count: once the first is sent a second starts, and only the newest record is kept.
+        var firstId = first.GetProperty("batchId").GetString()!;
+        await SeedFeatureTests.WaitAsync(async () => (await DataAsync(await mine.GetAsync($"/gnapi/open/send-message-all/status?batchId={firstId}"))).GetProperty("sent").GetInt32() == 3,
+            "the first batch was never sent");
+        var second = await DataAsync(await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[1], message = "three" }));
+        await DataAsync(await mine.GetAsync($"/gnapi/open/send-message-all/status?batchId={second.GetProperty("batchId").GetString()}"));
+        using (var forgotten = await mine.GetAsync($"/gnapi/open/send-message-all/status?batchId={firstId}")) Assert.Equal(HttpStatusCode.NotFound, forgotten.StatusCode);
+
+        // Two batches within the hour is the limit.
+        using var third = await CallAsync(mine, "POST", "/send-message-all", new { wxId = wx, tag = labels[1], message = "four" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Contains("within the hour", await third.Content.ReadAsStringAsync());
     }
 }
