@@ -79,6 +79,22 @@ public sealed class SeedFeatureTests
     }
 
     [Fact]
+    public async Task Seed001_a_room_of_40_takes_no_more_at_creation_and_a_member_past_40_is_invited()
+    {
+        await using var host = await StartAsync(new Dictionary<string, string?> { ["Emulator:World:ContactsPerAccount"] = "45" });
+        var mine = await host.TenantAsync("t1");
+        var (_, wx) = await host.LoginAsync(mine);
+        var customers = await IdsAsync(host, "/contact/external/list", wx);
+        Assert.True(customers.Count > 41, $"the emulator gave {customers.Count} customers");
+
+        await SeedErrorAsync(CallAsync(mine, "POST", "/room/create", new { wxId = wx, wxids = customers.Take(41) }), HttpStatusCode.BadRequest, -10);
+        var room = (await DataAsync(await CallAsync(mine, "POST", "/room/create", new { wxId = wx, wxids = customers.Take(40) }))).GetProperty("roomWxid").GetString()!;
+        Assert.Equal(41, (await MembersAsync(host, wx, room)).Count);
+        var added = await DataAsync(await CallAsync(mine, "POST", "/room/addMember", new { wxId = wx, contactWxid = customers[40], roomWxid = room }));
+        Assert.True(added.GetProperty("invited").GetBoolean());
+    }
+
+    [Fact]
     public async Task Seed002_contacts_by_many_ids_and_the_address_list_follow_the_host()
     {
         await using var host = await StartAsync();
