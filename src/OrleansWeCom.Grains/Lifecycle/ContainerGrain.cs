@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Lifecycle;
 
@@ -233,6 +234,9 @@ public sealed partial class ContainerGrain(
     private void Move(ContainerStatus status, LoginStep step, string reason, DateTimeOffset? deadline)
     {
         var from = S.Label;
+        if (status == ContainerStatus.Online && S.Status != ContainerStatus.Online && S.LoginStartedAt is { } started)
+            WeComTelemetry.LoginDuration.Record((time.GetUtcNow() - started).TotalSeconds);
+        if (status != S.Status) WeComTelemetry.LifecycleTransitions.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         S.Status = status;
         S.Step = step;
         S.Deadline = deadline;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Webhooks;
 
@@ -27,9 +28,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptionsMonitor<We
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.CurrentValue.RequestTimeout);
+        var started = time.GetTimestamp();
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            WeComTelemetry.WebhookLatency.Record(time.GetElapsedTime(started).TotalMilliseconds);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300) return new DeliveryOutcome(true, status, null, null);
             TimeSpan? retryAfter = status is 429 or 503 ? RetryAfter(response.Headers.RetryAfter) : null;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Orleans.Dashboard;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
@@ -68,9 +69,13 @@ public static class WeComHosting
             if (config.GetValue("Orleans:KubernetesHosting", false)) silo.UseKubernetesHosting();
             silo.UseWeComTls(config);
             silo.UseWeComRole(role);
+            if (OperatorPages.DashboardEnabled(config)) silo.AddDashboard();
+            // Traces follow a request into grain calls (exported only when telemetry is configured).
+            silo.AddActivityPropagation();
             silo.AddWeComGrains(storage);
         });
         AddServices(builder, storage);
+        builder.AddWeComTelemetry();
         return storage;
     }
 
@@ -180,6 +185,7 @@ public static class WeComHosting
         if (!string.IsNullOrEmpty(adminKey)) config["Gateway:AdminApiKey"] = adminKey;
 
         builder.Services.AddWeComGateway(config);
+        builder.Services.AddWeComOpenApi();
         builder.Services.AddWeComCallbacks(config);
         if (config.GetValue("Mqtt:Enabled", true)) builder.Services.AddWeComMqtt(config);
         return generated;
@@ -194,10 +200,13 @@ public static class WeComHosting
         if (!SiloRoles.Of(app.Configuration).TakesTraffic())
         {
             app.MapHealth();
+            app.MapWeComTelemetry();
             return app;
         }
 
         var open = app.MapWeComGateway();
+        app.MapWeComTelemetry();
+        app.MapWeComPages();
         open.MapConversations();
         open.MapWebhooks();
         app.MapCallbacks();
