@@ -40,7 +40,13 @@ public sealed partial class ContainerGrain(
 
     public async Task InitializeAsync(TenantId tenant, string userId, string hostKey, string hostQrCode, string? version, int? wxPid, string createTime)
     {
-        if (S.Initialized) return;
+        if (S.Initialized)
+        {
+            // The same create told twice (a retry) changes nothing.
+            if (S.Tenant == tenant.Value && S.HostKey == hostKey && S.UserId == userId && S.CreateTime == createTime) return;
+            await RetireForReusedNameAsync(hostKey);
+        }
+
         var now = time.GetUtcNow();
         S.Initialized = true;
         S.Tenant = tenant.Value;
