@@ -105,6 +105,8 @@ public static class WeComHosting
         StorageOptionsValidator.ThrowIfInvalid(storage);
         // Tenants' webhooks may point at this machine on the embedded run.
         if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
+        // The embedded emulator serves the files a send refers to on loopback.
+        if (config.GetValue("Emulator:Enabled", true)) config["Gateway:FileProbe:AllowLoopback"] ??= "true";
         builder.Services.AddWeComStores(config, storage);
         return storage;
     }
