@@ -75,7 +75,7 @@ public sealed class CallbackTestHost : WeComTestApp
     public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-callbacks-{Guid.NewGuid():N}.db");
 
     public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null,
-        IContainerHosts? hosts = null)
+        IContainerHosts? hosts = null, IContainerHostSender? sender = null)
     {
         databaseFile ??= NewDatabaseFile();
         var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "callbacks");
@@ -90,7 +90,7 @@ public sealed class CallbackTestHost : WeComTestApp
         {
             services.AddSingleton<ITenantEventPublisher>(publisher);
             services.AddSingleton(hosts ?? new NoContainerHosts());
-            services.AddSingleton<IContainerHostSender, NoSender>();
+            services.AddSingleton(sender ?? new NoSender());
         });
         return new CallbackTestHost(app, databaseFile, publisher);
     }
