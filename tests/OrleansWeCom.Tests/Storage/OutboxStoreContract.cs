@@ -129,6 +129,34 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
     }
 
     [Fact]
+    public async Task Outbox_v2_leaves_a_key_a_tenant_used_on_several_accounts_with_its_earliest_row()
+    {
+        var fresh = new TDatabase();
+        await fresh.InitializeAsync();
+        try
+        {
+            if (fresh is SqliteTestDatabase sqlite) Directory.CreateDirectory(Path.GetDirectoryName(sqlite.FilePath)!);
+            var v1 = SchemaInstaller.Scripts(fresh.Options.Provider).Single(s => s is { Component: StorageComponent.Outbox, Version: 1 });
+            await fresh.ExecuteAsync(v1.Text, StorageComponent.Outbox);
+            // Version 1 let one tenant use a key on two accounts.
+            foreach (var (msgId, tenant, wxId, at) in new[] { ("m2", "tenant-1", "wx-b", 2000), ("m1", "tenant-1", "wx-a", 1000), ("m3", "tenant-2", "wx-c", 3000) })
+                await fresh.ExecuteAsync(
+                    $"INSERT INTO wecom_outbox (msg_id, tenant, wx_id, seq, kind, conversation_id, body, state, attempts, enqueued_at, idempotency_key) " +
+                    $"VALUES ('{msgId}', '{tenant}', '{wxId}', 1, 0, 'S:1_2', 'b', 0, 0, {at}, 'k')", StorageComponent.Outbox);
+
+            await using (var databases = fresh.Databases()) await databases.EnsureSchemaAsync();
+
+            Assert.Equal(["m1", "m3"], (await fresh.StringsAsync("SELECT msg_id FROM wecom_outbox WHERE idempotency_key = 'k'", StorageComponent.Outbox)).Order(StringComparer.Ordinal));
+            Assert.Equal(3, await fresh.ScalarAsync("SELECT COUNT(*) FROM wecom_outbox", StorageComponent.Outbox));
+            Assert.Equal(2, await fresh.ScalarAsync("SELECT Version FROM WeComSchemaVersion WHERE Component = 'outbox'", StorageComponent.Outbox));
+        }
+        finally
+        {
+            await fresh.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_outbox_indexes_are_partial_on_settled_at()
     {
         // What a silo does first at start (OutboxRecovery): the schema is in place before it answers.

@@ -1,11 +1,41 @@
 namespace OrleansWeCom.Grains.Lifecycle;
 
-/// <summary>A hostname the host hands out again: the container that had it is gone, and nothing of it passes to the new owner.</summary>
+/// <summary>
+/// The container's creation. A hostname the host hands out again means the container that had it is gone: nothing of it
+/// passes to the new owner.
+/// </summary>
 public sealed partial class ContainerGrain
 {
+    public async Task InitializeAsync(TenantId tenant, string userId, string hostKey, string hostQrCode, string? version, int? wxPid, string createTime)
+    {
+        if (S.Initialized)
+        {
+            // The same create told twice (a retry) changes nothing.
+            if (S.Tenant == tenant.Value && S.HostKey == hostKey && S.UserId == userId && S.CreateTime == createTime) return;
+            await RetireForReusedNameAsync(hostKey);
+        }
+
+        var now = time.GetUtcNow();
+        S.Initialized = true;
+        S.Tenant = tenant.Value;
+        S.UserId = userId;
+        S.HostKey = hostKey;
+        S.QrCode = hostQrCode;
+        S.Version = version;
+        S.WxPid = wxPid;
+        S.CreateTime = createTime;
+        S.CreatedAt = now;
+        S.LoginStartedAt = now;
+        S.Status = ContainerStatus.LoggingIn;
+        S.Step = LoginStep.WaitingForScan;
+        S.Deadline = now + _options.DefaultQrLifetime;
+        Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);
+        await CommitAsync();
+    }
+
     /// <summary>
     /// Ends the container that held this name, then clears the state for the new one. Its tenant is told (LoggedOut) and
-    /// its account unbound; its history, profile and QR code are dropped, so the new tenant sees none of them. A name
+    /// its account logged out; its history, profile and QR code are dropped, so the new tenant sees none of them. A name
     /// another host still uses for a live container is refused instead: hostnames are one namespace over all hosts.
     /// </summary>
     private async Task RetireForReusedNameAsync(string hostKey)
