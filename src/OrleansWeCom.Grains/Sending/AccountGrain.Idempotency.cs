@@ -24,14 +24,18 @@ public sealed partial class AccountGrain
             if (row.WxId == WxId) _idempotency.Remember(key, earlier);
         }
 
-        if (earlier is null) return null;
-        if (earlier.WxId != WxId || earlier.Kind != message.Kind || earlier.BodyHash != IdempotentSend.Hash(message.BodyJson))
-            throw new WeComException(ErrorCodes.IdempotencyKeyReused,
-                $"Idempotency-Key '{key}' was already used for a different request (msgId {earlier.MsgId}); use a new key for a new send");
-        return earlier.MsgId;
+        return earlier is null ? null : SameRequest(key, earlier, message);
     }
 
-    private async Task<string> KeyTakenMeanwhileAsync(string? key, OutboundMessage message)
+    /// <summary>The earlier send's msgId if it was this request (same account, kind and body); 422 otherwise.</summary>
+    private string SameRequest(string key, IdempotentSend earlier, OutboundMessage message) =>
+        earlier.WxId == WxId && earlier.Kind == message.Kind && earlier.BodyHash == IdempotentSend.Hash(message.BodyJson)
+            ? earlier.MsgId
+            : throw new WeComException(ErrorCodes.IdempotencyKeyReused,
+                $"Idempotency-Key '{key}' was already used for a different request (msgId {earlier.MsgId}); use a new key for a new send");
+
+    /// <summary>The insert found the key used: by an earlier send (answered as above) or, in a race, by one not yet visible.</summary>
+    private async Task<string> KeyTakenAsync(string? key, OutboundMessage message)
     {
         if (key is null) throw new InvalidOperationException($"account {WxId}: a send without an idempotency key was not inserted");
         return await AcceptedUnderAsync(key, message)

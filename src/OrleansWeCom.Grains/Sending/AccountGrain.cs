@@ -102,10 +102,22 @@ public sealed partial class AccountGrain(
     public async Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey)
     {
         if (Container is null) throw WeComException.NotFound($"account {WxId} is not logged in anywhere");
-        if (idempotencyKey is not null && await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
-        EnsureAccepting(1);
+        // A key this account used lately answers from memory; any other is settled by the insert, which writes nothing
+        // when the tenant has used the key: no read before the common case of a new key.
+        if (idempotencyKey is not null && _idempotency.Find(idempotencyKey) is { } recent) return SameRequest(idempotencyKey, recent, message);
+        try
+        {
+            EnsureAccepting(1);
+        }
+        catch (WeComException) when (idempotencyKey is not null)
+        {
+            // A retry of a send accepted earlier is answered even when the queue is full.
+            if (await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
+            throw;
+        }
+
         var row = NewRow(message, idempotencyKey);
-        if (!await outbox.InsertAsync(row)) return await KeyTakenMeanwhileAsync(idempotencyKey, message);
+        if (!await outbox.InsertAsync(row)) return await KeyTakenAsync(idempotencyKey, message);
         Accept(row);
         return row.MsgId;
     }
@@ -113,10 +125,13 @@ public sealed partial class AccountGrain(
     public async Task<string> EnqueueForAsync(TenantId tenant, OutboundMessage message, string? idempotencyKey)
     {
         if (Container is not { } container || container.Tenant != tenant) throw WeComException.NotFound($"account {WxId} not found");
-        // A retry of a send already accepted gets its msgId whatever the account's state is now.
-        if (idempotencyKey is not null && await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
         if (container.Status != ContainerStatus.Online)
+        {
+            // A retry of a send already accepted gets its msgId whatever the account's state is now.
+            if (idempotencyKey is not null && await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
             throw WeComException.InvalidState($"account {WxId} is not online (status {(int)container.Status} {container.Status}); log it in first");
+        }
+
         return await EnqueueAsync(message, idempotencyKey);
     }
 
