@@ -97,6 +97,22 @@ public sealed class IdempotencyKeyTests
     }
 
     [Fact]
+    public async Task Finding3_a_retry_on_a_full_queue_answers_the_original_msgId()
+    {
+        var (host, tenant) = await StartAsync(new Dictionary<string, string?>
+        {
+            ["WeCom:Limits:IdempotencyCacheSize"] = "0",
+            ["WeCom:Limits:MaxQueuedPerAccount"] = "1",
+            ["WeCom:Limits:AccountSendInterval"] = "00:00:30",
+        });
+        await using var _ = host;
+        MsgId(await PostAsync(tenant, "msg/text", Text(W1, "goes out at once"), "key-0"));
+        var queued = MsgId(await PostAsync(tenant, "msg/text", Text(W1, "waits its turn"), "key-1"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await PostAsync(tenant, "msg/text", Text(W1, "no room"), "key-2")).Status);
+        Assert.Equal(queued, MsgId(await PostAsync(tenant, "msg/text", Text(W1, "waits its turn"), "key-1")));
+    }
+
+    [Fact]
     public void Finding3_the_key_cache_keeps_only_the_most_recent_keys()
     {
         var cache = new OrleansWeCom.Grains.Sending.IdempotencyCache(3);
