@@ -40,6 +40,17 @@ public sealed partial class ConversationGrain(
     {
         if (S.Tenant != tenant.Value)
         {
+            // The account now serves another tenant: the history it gathered for the one before is not the new tenant's.
+            if (S.Tenant.Length > 0)
+            {
+                S.Messages.Clear();
+                S.Participants.Clear();
+                S.UnreadCount = 0;
+                S.MessageCount = 0;
+                S.LastReadAt = 0;
+                S.LastActivity = 0;
+            }
+
             S.Tenant = tenant.Value;
             _dirty = true;
         }

@@ -39,27 +39,6 @@ public sealed partial class ContainerGrain(
         }
     }
 
-    public async Task InitializeAsync(TenantId tenant, string userId, string hostKey, string hostQrCode, string? version, int? wxPid, string createTime)
-    {
-        if (S.Initialized) return;
-        var now = time.GetUtcNow();
-        S.Initialized = true;
-        S.Tenant = tenant.Value;
-        S.UserId = userId;
-        S.HostKey = hostKey;
-        S.QrCode = hostQrCode;
-        S.Version = version;
-        S.WxPid = wxPid;
-        S.CreateTime = createTime;
-        S.CreatedAt = now;
-        S.LoginStartedAt = now;
-        S.Status = ContainerStatus.LoggingIn;
-        S.Step = LoginStep.WaitingForScan;
-        S.Deadline = now + _options.DefaultQrLifetime;
-        Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);
-        await CommitAsync();
-    }
-
     public Task<ContainerView?> GetAsync() => Task.FromResult(S.Initialized ? View() : null);
 
     public Task<IReadOnlyList<LifecycleTransition>> GetHistoryAsync() =>

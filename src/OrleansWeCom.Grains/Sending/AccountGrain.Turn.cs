@@ -131,15 +131,26 @@ public sealed partial class AccountGrain
         _queue.RemoveFirst();
         var sending = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = startsAt, NextAttemptAt = null, HostMsgId = null };
         _open[row.MsgId] = sending;
+        bool claimed;
         try
         {
-            await outbox.SaveAsync(sending);
+            claimed = await outbox.ClaimAsync(sending);
         }
         catch
         {
             _open[row.MsgId] = row;
             _queue.AddFirst(row);
             throw;
+        }
+
+        if (!claimed)
+        {
+            // Another activation of this account (a partition, a silo declared dead while still running) took the row:
+            // it sends it, this one forgets it.
+            _open.Remove(row.MsgId);
+            LogClaimLost(logger, WxId, row.MsgId);
+            ArmNext();
+            return;
         }
 
         if (armedFor is { } armed) _pacer.Prepared(armed);
@@ -226,4 +237,7 @@ public sealed partial class AccountGrain
             LogSendFailed(logger, WxId, "lease", e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {WxId}: send {MsgId} was claimed by another activation of this account; left to it")]
+    private static partial void LogClaimLost(ILogger logger, string wxId, string msgId);
 }

@@ -118,6 +118,8 @@ public static class WeComHosting
         StorageOptionsValidator.ThrowIfInvalid(storage);
         // Tenants' webhooks may point at this machine on the embedded run.
         if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
+        // The embedded emulator serves the files a send refers to on loopback.
+        if (config.GetValue("Emulator:Enabled", true)) config["Gateway:FileProbe:AllowLoopback"] ??= "true";
         builder.Services.AddWeComStores(config, storage);
         return storage;
     }
@@ -210,16 +212,16 @@ public static class WeComHosting
         open.MapConversations();
         open.MapWebhooks();
         app.MapCallbacks();
-        // Operator stats: grain calls handled here, activations by grain type, process memory.
-        app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains) =>
+        // Operator stats: grain calls handled here, activations by grain type, process memory. A full collection (which
+        // stops the silo) runs only when asked for with ?collect=true, for a benchmark's before-and-after.
+        app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains, bool? collect) =>
         {
             var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
-            GC.Collect();
             return Envelope.Ok(new
             {
                 grainCalls = calls.Calls,
                 activations = stats.GroupBy(s => s.GrainType).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount)),
-                managedBytes = GC.GetTotalMemory(forceFullCollection: true),
+                managedBytes = GC.GetTotalMemory(forceFullCollection: collect == true),
                 workingSetBytes = Environment.WorkingSet,
             });
         });

@@ -74,7 +74,8 @@ public sealed class CallbackTestHost : WeComTestApp
 
     public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-callbacks-{Guid.NewGuid():N}.db");
 
-    public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null)
+    public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null,
+        IContainerHosts? hosts = null, IContainerHostSender? sender = null)
     {
         databaseFile ??= NewDatabaseFile();
         var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "callbacks");
@@ -88,8 +89,8 @@ public sealed class CallbackTestHost : WeComTestApp
         var app = await StartAppAsync(config, services =>
         {
             services.AddSingleton<ITenantEventPublisher>(publisher);
-            services.AddSingleton<IContainerHosts, NoContainerHosts>();
-            services.AddSingleton<IContainerHostSender, NoSender>();
+            services.AddSingleton(hosts ?? new NoContainerHosts());
+            services.AddSingleton(sender ?? new NoSender());
         });
         return new CallbackTestHost(app, databaseFile, publisher);
     }

@@ -62,11 +62,15 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         await using var client = await MqttTestClient.ConnectAsync(_mqttPort, _keyA);
 
         var first = await client.SendAsync(MqttTestClient.Text("seed-1234567"));
-        var again = await client.SendAsync(MqttTestClient.Text("seed-1234567", content: "sent twice?"));
+        var again = await client.SendAsync(MqttTestClient.Text("seed-1234567"));
+        // The same id with another text is a new send under a used id: refused, not silently answered with the first.
+        var changed = await client.SendAsync(MqttTestClient.Text("seed-1234567", content: "sent twice?"));
         var other = await client.SendAsync(MqttTestClient.Text("seed-7654321"));
 
         var msgId = first["msgId"]!.GetValue<string>();
         Assert.Equal(msgId, again["msgId"]!.GetValue<string>());
+        Assert.Null(changed["msgId"]);
+        Assert.Equal(ErrorCodes.IdempotencyKeyReused, changed["code"]!.GetValue<int>());
         Assert.NotEqual(msgId, other["msgId"]!.GetValue<string>());
         Assert.Equal(1L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'seed-1234567'"));
         var row = await _host.Services.GetRequiredService<IOutboxQueries>().FindAsync(msgId);
