@@ -82,7 +82,7 @@ public sealed partial class AccountGrain
         ArmTurn(_pacer.TurnAt(_pacer.NextMoment(NotBefore(head.Value))));
     }
 
-    /// <summary>How long the send must wait: for its retry time, and for the slot its account was promised to come free.</summary>
+    /// <summary>How long the send must wait: for its retry time, and for the next token of the lease held to become usable.</summary>
     private TimeSpan NotBefore(OutboxRow row)
     {
         var now = time.GetUtcNow();
