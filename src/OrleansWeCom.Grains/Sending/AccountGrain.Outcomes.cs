@@ -15,6 +15,12 @@ public sealed partial class AccountGrain
         var flight = _inFlight;
         var ours = flight is not null && flight.Row.MsgId == answer.MsgId && flight.Row.Attempts == answer.Attempt;
         if (ours) _inFlight = null;
+        // The budget slot of a send is held until a window after its answer; one that never started is not used.
+        if (ours && flight!.Row.LastAttemptAt is { } startsAt)
+        {
+            if (answer.Kind == SendAnswerKind.NotStarted) _lease.Untake(startsAt);
+            else _lease.Answered(startsAt, answer.AnsweredAt);
+        }
         if (answer.Kind != SendAnswerKind.NotStarted)
         {
             // The gap counts from the answer: on this activation's monotonic clock, or on the wall clock from another.
@@ -32,6 +38,9 @@ public sealed partial class AccountGrain
             // Whatever the bookkeeping met, the queue goes on.
             ArmNext();
         }
+
+        // Nothing left to send: the tokens still held serve the corp's other accounts.
+        if (_queue.Count == 0 && _inFlight is null) await ReturnLeaseAsync();
     }
 
     /// <summary>An answer that came back but could not be handed to the grain as a call of its own is applied here.</summary>

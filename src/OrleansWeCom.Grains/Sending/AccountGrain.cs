@@ -95,6 +95,11 @@ public sealed partial class AccountGrain(
             _zombie.Succeeded();
             Schedule(TimeSpan.Zero);
         }
+        else if (container.Status != ContainerStatus.Online && wasOnline)
+        {
+            // An offline account sends nothing: its tokens go back to the corp now rather than at their use-by time.
+            await ReturnLeaseAsync();
+        }
     }
 
     public Task<AccountBinding?> GetBindingAsync() => Task.FromResult(Container);

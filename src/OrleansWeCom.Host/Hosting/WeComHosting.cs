@@ -116,6 +116,7 @@ public static class WeComHosting
 
         var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
         StorageOptionsValidator.ThrowIfInvalid(storage);
+        storage.BasePath ??= builder.Environment.ContentRootPath;
         // Tenants' webhooks may point at this machine on the embedded run.
         if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
         // The embedded emulator serves the files a send refers to on loopback.
