@@ -26,11 +26,12 @@ return mode switch
     "login" => await HostBenchmark.RunLoginAsync(rest),
     "send" => await HostBenchmark.RunSendAsync(rest),
     "ingest" => await IngestBenchmark.RunAsync(rest),
+    "chaos" => await ChaosBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("modes: emulator | login | send | ingest");
+    Console.WriteLine("modes: emulator | login | send | ingest | chaos");
     return 2;
 }

@@ -26,7 +26,7 @@ public sealed record ChaosOptions
     public TimeSpan CorpWindow { get; init; } = TimeSpan.FromSeconds(10);
     public double DuplicateRate { get; init; } = 0.02;
     /// <summary>One silo takes every callback while it lives (instead of each callback going to the next silo).</summary>
-    public bool StickyCallbacks { get; init; }
+    public bool StickyCallbacks { get; init; } = true;
     public Action<string> Log { get; init; } = _ => { };
 }
 
@@ -100,7 +100,7 @@ public sealed partial class ChaosCluster : IAsyncDisposable
             ["Storage:MaxPoolSize"] = "40",
             ["Orleans:ClusterId"] = _database,
             ["Orleans:ServiceId"] = _database,
-            ["Orleans:ShutdownTimeout"] = "00:00:10",
+            ["Orleans:ShutdownTimeout"] = "00:00:05",
             // A crashed silo is declared dead in a few seconds: probes of 2 s, two missed.
             ["Orleans:Membership:ProbeTimeout"] = "00:00:02",
             ["Orleans:Membership:NumMissedProbesLimit"] = "2",

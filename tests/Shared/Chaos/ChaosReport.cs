@@ -33,6 +33,8 @@ public sealed class ChaosReport
     public int InboundDuplicated { get; private init; }
     public int OrderViolations { get; private init; }
     public int EchoesMissing { get; private init; }
+    /// <summary>Of <see cref="EchoesMissing"/>: echoes in the event log that carry the host's send id instead of ours.</summary>
+    public int EchoesUnmatched { get; private init; }
     /// <summary>Per fault: seconds from the kill (or stop) to the last account's first send at the host afterwards.</summary>
     public List<(ChaosFault Fault, double ResumeSeconds)> Resumes { get; private init; } = [];
     public TimeSpan Elapsed { get; private init; }
@@ -73,7 +75,9 @@ public sealed class ChaosReport
         var eventIds = events.Select(e => e.MsgId).ToHashSet();
         var inboundEvents = events.Where(e => e.Content?.StartsWith("ci|", StringComparison.Ordinal) == true).ToList();
         var ourMsgIds = events.Where(e => e.SendMsgId is not null).Select(e => e.SendMsgId!).ToHashSet();
-        var echoesMissing = run.Accepted.Values.Count(a => atHost.Contains(a.Content) && !ourMsgIds.Contains(a.MsgId));
+        var withoutEcho = run.Accepted.Values.Where(a => atHost.Contains(a.Content) && !ourMsgIds.Contains(a.MsgId)).ToList();
+        // An echo in the log under the host's id only: applied, but not tied to the send the tenant knows.
+        var echoContents = events.Where(e => e.Content?.StartsWith("co|", StringComparison.Ordinal) == true).Select(e => e.Content!).ToHashSet();
 
         return new ChaosReport
         {
@@ -95,7 +99,8 @@ public sealed class ChaosReport
             InboundMissing = inbound.Count(a => !eventIds.Contains(a.MsgId)),
             InboundDuplicated = inboundEvents.GroupBy(e => e.Content).Sum(g => g.Count() - 1),
             OrderViolations = CountOrderViolations(inboundEvents),
-            EchoesMissing = echoesMissing,
+            EchoesMissing = withoutEcho.Count,
+            EchoesUnmatched = withoutEcho.Count(a => echoContents.Contains(a.Content)),
             Resumes = resumes,
             Elapsed = run.Elapsed,
         };
@@ -112,7 +117,7 @@ public sealed class ChaosReport
         if (InboundMissing > 0) v.Add($"{InboundMissing} acknowledged callbacks never reached the tenant's event log");
         if (InboundDuplicated > 0) v.Add($"{InboundDuplicated} callbacks applied twice");
         if (OrderViolations > 0) v.Add($"{OrderViolations} messages out of order in their conversation");
-        if (EchoesMissing > 0) v.Add($"{EchoesMissing} sends delivered without their echo in the event log");
+        if (EchoesMissing > 0) v.Add($"{EchoesMissing} sends delivered without their echo under our msgId in the event log ({EchoesUnmatched} of them logged under the host's id)");
         foreach (var (fault, resume) in Resumes.Where(r => r.ResumeSeconds > resumeLimit.TotalSeconds))
             v.Add($"sends resumed {resume:F1} s after {(fault.Graceful ? "the stop" : "the kill")} of silo {fault.Silo} at {fault.At:HH:mm:ss.fff}");
         return v;
@@ -126,7 +131,7 @@ public sealed class ChaosReport
         b.AppendLine($"  pacing: {PacingRefusals} refusals at the host, min interval {MinIntervalMs:F0} ms, {IntervalsUnder500} under 500 ms");
         b.AppendLine($"  corp budget: worst rolling window {WorstCorpWindow} of {CorpBudget}");
         b.AppendLine($"  callbacks: {CallbacksAcked} acknowledged ({InboundAcked} inbound messages, {HostRepeats} host repeats absorbed); " +
-            $"missing in the event log {InboundMissing}, applied twice {InboundDuplicated}, out of order {OrderViolations}; echoes missing {EchoesMissing}");
+            $"missing in the event log {InboundMissing}, applied twice {InboundDuplicated}, out of order {OrderViolations}; echoes without our msgId {EchoesMissing} ({EchoesUnmatched} logged under the host's id)");
         foreach (var (fault, resume) in Resumes)
             b.AppendLine($"  {(fault.Graceful ? "stop" : "kill -9")} of silo {fault.Silo} at {fault.At:HH:mm:ss}: back in {(fault.Restarted - fault.At).TotalSeconds:F1} s, every account sending again after {resume:F1} s");
         return b.ToString();
