@@ -33,6 +33,8 @@ public sealed class ChaosReport
     public int InboundDuplicated { get; private init; }
     public int OrderViolations { get; private init; }
     public int EchoesMissing { get; private init; }
+    /// <summary>The callback inbox at the end: rows by outcome, "pending" for those never marked processed.</summary>
+    public Dictionary<string, long> Inbox { get; private init; } = [];
     /// <summary>Of <see cref="EchoesMissing"/>: echoes in the event log that carry the host's send id instead of ours.</summary>
     public int EchoesUnmatched { get; private init; }
     /// <summary>Per fault: seconds from the kill (or stop) to the last account's first send at the host afterwards.</summary>
@@ -102,6 +104,7 @@ public sealed class ChaosReport
             EchoesMissing = withoutEcho.Count,
             EchoesUnmatched = withoutEcho.Count(a => echoContents.Contains(a.Content)),
             Resumes = resumes,
+            Inbox = await InboxAsync(cluster),
             Elapsed = run.Elapsed,
         };
     }
@@ -132,6 +135,7 @@ public sealed class ChaosReport
         b.AppendLine($"  corp budget: worst rolling window {WorstCorpWindow} of {CorpBudget}");
         b.AppendLine($"  callbacks: {CallbacksAcked} acknowledged ({InboundAcked} inbound messages, {HostRepeats} host repeats absorbed); " +
             $"missing in the event log {InboundMissing}, applied twice {InboundDuplicated}, out of order {OrderViolations}; echoes without our msgId {EchoesMissing} ({EchoesUnmatched} logged under the host's id)");
+        b.AppendLine($"  inbox rows at the end: {string.Join(", ", Inbox.Select(i => $"{i.Value} {i.Key}"))}");
         foreach (var (fault, resume) in Resumes)
             b.AppendLine($"  {(fault.Graceful ? "stop" : "kill -9")} of silo {fault.Silo} at {fault.At:HH:mm:ss}: back in {(fault.Restarted - fault.At).TotalSeconds:F1} s, every account sending again after {resume:F1} s");
         return b.ToString();
@@ -151,6 +155,18 @@ public sealed class ChaosReport
             if (expected.IsSubsetOf(rows.Select(r => r.MsgId)) || DateTime.UtcNow > deadline) return rows;
             await Task.Delay(2000);
         }
+    }
+
+    private static async Task<Dictionary<string, long>> InboxAsync(ChaosCluster cluster)
+    {
+        await using var connection = new NpgsqlConnection(cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT CASE WHEN processed_at IS NULL THEN 'pending' ELSE 'outcome ' || coalesce(outcome::text, '?') END, count(*) FROM wecom_callback_inbox GROUP BY 1 ORDER BY 1", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, long>();
+        while (await reader.ReadAsync()) rows[reader.GetString(0)] = reader.GetInt64(1);
+        return rows;
     }
 
     private static async Task<List<EventRow>> EventsAsync(ChaosCluster cluster)
