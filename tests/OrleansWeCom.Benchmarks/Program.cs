@@ -27,11 +27,12 @@ return mode switch
     "send" => await HostBenchmark.RunSendAsync(rest),
     "ingest" => await IngestBenchmark.RunAsync(rest),
     "budget" => await BudgetBenchmark.RunAsync(rest),
+    "chaos" => await ChaosBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("modes: emulator | login | send | ingest | budget");
+    Console.WriteLine("modes: emulator | login | send | ingest | budget | chaos");
     return 2;
 }

@@ -50,6 +50,9 @@ public static class WeComHosting
             var siloPort = config.GetValue("Orleans:SiloPort", 11111);
             var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
             silo.UseWeComClustering(storage, siloPort, gatewayPort);
+            // Failure detection (ProbeTimeout, NumMissedProbesLimit, …): Orleans' defaults declare a crashed silo dead in
+            // about 20 s; a deployment (or the chaos test) may shorten that.
+            silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
             if (storage.Provider == StorageProvider.PostgreSql)
             {
                 // In a cluster each silo listens on all interfaces and advertises the address peers reach it by (the pod IP).
