@@ -153,6 +153,9 @@ public sealed partial class AccountGrain
         if (answer.Kind == SendAnswerKind.Accepted && _open.TryGetValue(flight.Row.MsgId, out var accepted)) await outbox.SaveAsync(accepted);
     }
 
+    /// <summary>How far back an echo delivered again is matched to the send it settled (the inbox redelivers within hours).</summary>
+    private static readonly TimeSpan RepeatedEchoHorizon = TimeSpan.FromDays(1);
+
     public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage, string? conversationId, string? content)
     {
         OutboxRow row;
@@ -174,7 +177,10 @@ public sealed partial class AccountGrain
             row = flight.Row with { HostMsgId = hostMsgId };
         }
         else
-            return null;
+            // The echo delivered again (its conversation lost it before writing it down): the send it settled keeps its name.
+            return await outbox.FindSettledByHostMsgIdAsync(WxId, hostMsgId, time.GetUtcNow() - RepeatedEchoHorizon) is { } settled
+                ? new Settlement(settled.MsgId, true)
+                : null;
 
         var msgId = row.MsgId;
         var now = time.GetUtcNow();
@@ -193,7 +199,7 @@ public sealed partial class AccountGrain
         if (sent) _zombie.Succeeded();
         await outbox.SaveAsync(row with
         {
-            State = sent ? SendState.Sent : SendState.Failed, SettledAt = now, ErrorCode = errorCode, ErrorMessage = sent ? null : errorMessage,
+            State = sent ? SendState.Sent : SendState.Failed, SettledAt = now, HostMsgId = hostMsgId, ErrorCode = errorCode, ErrorMessage = sent ? null : errorMessage,
         });
         return new Settlement(msgId, true);
     }

@@ -153,6 +153,13 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
     public Task<List<string>> AccountsWithBacklogAsync(CancellationToken cancellationToken = default) =>
         _database.QueryAsync("SELECT DISTINCT wx_id FROM wecom_outbox WHERE settled_at IS NULL AND state = 0", _ => { }, r => r.GetString(0), cancellationToken);
 
+    /// <summary>An account's send settled since <paramref name="since"/> whose host msgId is <paramref name="hostMsgId"/>.</summary>
+    public async Task<OutboxRow?> FindSettledByHostMsgIdAsync(string wxId, string hostMsgId, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        (await _database.QueryAsync(
+            $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NOT NULL AND settled_at >= @since AND host_msg_id = @host_msg_id LIMIT 1",
+            c => { Sql.Add(c, "wx_id", wxId); Sql.Add(c, "since", since.ToUnixTimeMilliseconds()); Sql.Add(c, "host_msg_id", hostMsgId); }, Read, cancellationToken))
+        .SingleOrDefault();
+
     public async Task<OutboxRow?> FindRowAsync(string msgId, CancellationToken cancellationToken = default) =>
         (await _database.QueryAsync($"SELECT {Columns} FROM wecom_outbox WHERE msg_id = @msg_id", c => Sql.Add(c, "msg_id", msgId), Read, cancellationToken))
         .SingleOrDefault();
