@@ -25,10 +25,13 @@ public sealed class RecordingPublisher : ITenantEventPublisher
     /// <summary>Host callbacks handed to tenants (not our own account_state_changed and account_alert events).</summary>
     public IReadOnlyList<TenantEvent> Events => _events.Where(e => e.Type is not (TenantEventTypes.AccountStateChanged or TenantEventTypes.AccountAlert)).ToList();
     public volatile bool Failing;
+    /// <summary>Takes the event and fails its store later, as a commit lost with a crash would.</summary>
+    public volatile bool FailingLater;
 
     public Task PublishAsync(TenantEvent tenantEvent)
     {
         if (Failing) throw new InvalidOperationException("publisher unavailable");
+        if (FailingLater) return Task.FromException(new InvalidOperationException("event store lost the write"));
         _events.Enqueue(tenantEvent);
         return Task.CompletedTask;
     }
