@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of OrleansWeCom on a fresh Debian machine.
-# Installs and starts what the tests need (a private PostgreSQL on loopback), then
+# Installs and starts what the tests need (a private PostgreSQL on loopback, the mosquitto clients), then
 # runs the whole solution and ends with a plain "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,13 @@ if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fi
+
+# The MQTT tests drive the broker with the stock command-line clients.
+if ! command -v mosquitto_pub >/dev/null 2>&1 || ! command -v mosquitto_sub >/dev/null 2>&1; then
+  echo "Installing mosquitto-clients from Debian's packages..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq mosquitto-clients >/dev/null
 fi
 
 # A throw-away cluster owned by the postgres user, on its own port, started for this run only.

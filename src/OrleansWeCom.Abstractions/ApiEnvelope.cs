@@ -22,6 +22,8 @@ public static class ErrorCodes
     public const int Conflict = 40900;
     public const int InvalidState = 40901;
     public const int PayloadTooLarge = 41300;
+    /// <summary>An idempotency key the tenant already used for a different request.</summary>
+    public const int IdempotencyKeyReused = 42201;
     public const int QueueFull = 42901;
     public const int HostUnavailable = 50201;
     public const int HostError = 50202;

@@ -78,6 +78,8 @@ public readonly record struct ConversationId([property: Id(0)] string Value)
     public static ConversationId Single(WxId a, WxId b) =>
         WxId.CompareNumerically(a.Value, b.Value) <= 0 ? new($"S:{a}_{b}") : new($"S:{b}_{a}");
 
+    public const int MaxLength = 67;
+
     public static ConversationId Room(string roomId) => new($"R:{roomId}");
 
     /// <summary>Parses and checks the form; for <c>S:</c> ids also that <paramref name="owner"/> is one side.</summary>
@@ -88,6 +90,13 @@ public readonly record struct ConversationId([property: Id(0)] string Value)
         if (string.IsNullOrWhiteSpace(text))
         {
             error = "conversationId is required";
+            return false;
+        }
+
+        // The longest valid form is S:<32 digits>_<32 digits>; longer text is neither stored nor echoed.
+        if (text.Length > MaxLength)
+        {
+            error = $"conversationId is longer than {MaxLength} characters";
             return false;
         }
 

@@ -35,12 +35,14 @@ public sealed partial class ContainerHostAdapter
     public async Task<HostFile> DownloadFileAsync(string hostKey, string path, CancellationToken cancellationToken)
     {
         var host = registry.Hosts.FirstOrDefault(h => h.Name == hostKey) ?? throw WeComException.NotFound($"container host '{hostKey}' is not configured");
-        if (!path.StartsWith('/') || path.Contains("..", StringComparison.Ordinal))
-            throw new WeComException(ErrorCodes.HostError, "the host gave an unexpected file path");
         // Files live beside the openAPI: http://host/gnapi/files/… while the API is http://host/gnapi/open/….
         var origin = new Uri(host.OpenApiBase.GetLeftPart(UriPartial.Authority));
+        // A path that names another authority (//other-host/x, /\other-host) would carry the host's key elsewhere.
+        if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Contains('\\') || path.Contains("..", StringComparison.Ordinal)
+            || !Uri.TryCreate(origin, path, out var fileUri) || fileUri.GetLeftPart(UriPartial.Authority) != origin.GetLeftPart(UriPartial.Authority))
+            throw new WeComException(ErrorCodes.HostError, "the host gave an unexpected file path");
         // Files are not enveloped, so they bypass the openAPI client's envelope checks.
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(origin, path));
+        using var request = new HttpRequestMessage(HttpMethod.Get, fileUri);
         request.Headers.TryAddWithoutValidation("apikey", hostOptions.Value.Hosts.FirstOrDefault(h => h.Name == hostKey)?.ApiKey);
         HttpResponseMessage response;
         try

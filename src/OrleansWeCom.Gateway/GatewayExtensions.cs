@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using OrleansWeCom.Gateway.Directory;
+using Microsoft.Extensions.Options;
+using OrleansWeCom.Net;
 using OrleansWeCom.Gateway.Http;
 using OrleansWeCom.Gateway.Sending;
 
@@ -18,7 +20,19 @@ public static class GatewayExtensions
         services.AddSingleton<Files.UploadStore>();
         services.AddSingleton<Files.UploadHandOff>();
         services.AddHttpClient();
-        services.AddSingleton<IFileSizeProbe, HttpFileSizeProbe>();
+        services.AddOptions<FileProbeOptions>().Bind(configuration.GetSection("Gateway:FileProbe"))
+            .Validate(o => o.Timeout > TimeSpan.Zero && o.Timeout <= TimeSpan.FromMinutes(1), "Gateway:FileProbe:Timeout must be positive and at most a minute")
+            .ValidateOnStart();
+        services.AddKeyedSingleton(HttpFileSizeProbe.ClientName, (sp, _) =>
+        {
+            var o = sp.GetRequiredService<IOptions<FileProbeOptions>>().Value;
+            return new OutboundGuard(o.AllowLoopback, o.AllowPrivateNetworks);
+        });
+        services.AddHttpClient(HttpFileSizeProbe.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredKeyedService<OutboundGuard>(HttpFileSizeProbe.ClientName)
+                .CreateHandler(sp.GetRequiredService<IOptions<FileProbeOptions>>().Value.Timeout));
+        services.AddSingleton<IFileSizeProbe>(sp => new HttpFileSizeProbe(sp.GetRequiredService<IHttpClientFactory>(),
+            sp.GetRequiredKeyedService<OutboundGuard>(HttpFileSizeProbe.ClientName), sp.GetRequiredService<IOptions<FileProbeOptions>>()));
         services.AddExceptionHandler<EnvelopeExceptionHandler>();
         services.AddProblemDetails();
         services.TryAddTimeProvider();

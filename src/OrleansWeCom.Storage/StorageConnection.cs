@@ -20,7 +20,7 @@ public static class StorageConnection
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Provider, "Unknown storage provider."),
     };
 
-    /// <summary>The connection string handed to the providers; for SQLite with a busy timeout.</summary>
+    /// <summary>The connection string handed to the providers; for SQLite with a busy timeout and the file's full path.</summary>
     public static string ConnectionString(StorageOptions options)
     {
         var connectionString = options.EffectiveConnectionString;
@@ -37,6 +37,9 @@ public static class StorageConnection
             // Microsoft.Data.Sqlite retries a busy database until the command timeout runs out.
             builder.DefaultTimeout = SqliteBusyTimeoutSeconds;
         }
+
+        if (SqliteFile.PathOf(connectionString) is not null && !Path.IsPathRooted(builder.DataSource))
+            builder.DataSource = Path.GetFullPath(builder.DataSource, options.BasePath ?? Directory.GetCurrentDirectory());
 
         return builder.ConnectionString;
     }

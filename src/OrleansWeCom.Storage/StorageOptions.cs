@@ -19,6 +19,12 @@ public sealed class StorageOptions
 
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
+    /// <summary>
+    /// The directory a relative SQLite <c>Data Source</c> is resolved against. The host sets it to its content root (the
+    /// directory it was started in unless <c>--contentRoot</c> says otherwise); unset means the process's current directory.
+    /// </summary>
+    public string? BasePath { get; set; }
+
     /// <summary>ADO.NET connection string. Defaults to <see cref="DefaultSqliteConnectionString"/> for SQLite; required for PostgreSQL.</summary>
     public string? ConnectionString { get; set; }
 

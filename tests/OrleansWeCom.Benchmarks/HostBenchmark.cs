@@ -287,7 +287,7 @@ public static class HostBenchmark
 
         public async Task<JsonElement> StatsAsync()
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/stats");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/stats?collect=true");
             request.Headers.Add("apikey", AdminKey);
             using var response = await _api.SendAsync(request);
             return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data");

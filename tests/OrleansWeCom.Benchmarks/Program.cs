@@ -26,11 +26,13 @@ return mode switch
     "login" => await HostBenchmark.RunLoginAsync(rest),
     "send" => await HostBenchmark.RunSendAsync(rest),
     "ingest" => await IngestBenchmark.RunAsync(rest),
+    "budget" => await BudgetBenchmark.RunAsync(rest),
+    "chaos" => await ChaosBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("modes: emulator | login | send | ingest");
+    Console.WriteLine("modes: emulator | login | send | ingest | budget | chaos");
     return 2;
 }

@@ -57,6 +57,14 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>The tenant has read everything up to now: the unread count starts again from zero.</summary>
     [Alias("MarkRead")] Task<ConversationSummary?> MarkReadAsync();
 
+    /// <summary>
+    /// Waits until the tenant events of the messages appended from inbox rows <paramref name="inboxIds"/> are stored;
+    /// false when one failed or is unknown here (this activation is not the one that took it: the one before was lost
+    /// with what it held). The router calls it before a batch counts as applied, so a later callback never overtakes one
+    /// lost with a silo.
+    /// </summary>
+    [Alias("Confirm")] Task<bool> ConfirmAsync(IReadOnlyList<long> inboxIds);
+
     /// <summary>Writes pending changes now (tests and shutdown); normally a timer does.</summary>
     [Alias("Flush")] Task FlushAsync();
 

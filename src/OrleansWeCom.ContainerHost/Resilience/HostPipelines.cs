@@ -5,6 +5,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.ContainerHost.Resilience;
 
@@ -34,11 +35,13 @@ internal sealed partial class HostPipelines
                 OnOpened = args =>
                 {
                     LogCircuitOpened(Name, args.BreakDuration);
+                    WeComTelemetry.HostCircuitChanges.Add(1, new KeyValuePair<string, object?>("host", Name), new KeyValuePair<string, object?>("state", "open"));
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
                 {
                     LogCircuitClosed(Name);
+                    WeComTelemetry.HostCircuitChanges.Add(1, new KeyValuePair<string, object?>("host", Name), new KeyValuePair<string, object?>("state", "closed"));
                     return ValueTask.CompletedTask;
                 },
             })

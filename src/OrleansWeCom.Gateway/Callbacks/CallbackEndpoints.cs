@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Gateway.Callbacks;
 
@@ -42,6 +43,7 @@ public static partial class CallbackEndpoints
             return Envelope.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.Internal, "the callback could not be stored; retry");
         }
 
+        WeComTelemetry.CallbacksIngested.Add(1, new KeyValuePair<string, object?>("outcome", outcome == StoreOutcome.Duplicate ? "duplicate" : "stored"));
         return Envelope.Ok(new { msgId = envelope.MsgId, duplicate = outcome == StoreOutcome.Duplicate });
     }
 

@@ -32,7 +32,9 @@ public static class AdminEndpoints
 
         admin.MapPost("/tenants/{tenantId}/apikeys", async (string tenantId, HttpRequest request, IGrainFactory grains) =>
         {
-            var body = request.ContentLength is > 0 ? await Envelope.ReadBodyAsync<IssueKeyRequest>(request) : new IssueKeyRequest(null);
+            // A chunked body has no Content-Length: only a request without any body asks for a generated key.
+            var hasBody = request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
+            var body = hasBody ? await Envelope.ReadBodyAsync<IssueKeyRequest>(request) : new IssueKeyRequest(null);
             if (body.ApiKey is { Length: < 16 }) throw ApiError.BadRequest("apiKey must be at least 16 characters");
             var key = await grains.GetGrain<ITenantGrain>(tenantId).IssueApiKeyAsync(body.ApiKey);
             return Envelope.Ok(new { apiKey = key });

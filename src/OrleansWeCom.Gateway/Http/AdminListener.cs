@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace OrleansWeCom.Gateway.Http;
 
 /// <summary>
-/// With <c>Gateway:AdminPort</c> set, the operator's API answers only on that local port and the tenant API only on the
+/// With <c>Gateway:AdminPort</c> set, the operator's API (and the metrics scrape) answers only on that local port and the tenant API only on the
 /// others, so that a cluster can publish the tenant port and keep the admin port internal. The local port is the one the
 /// connection arrived on, not the Host header a caller chooses. Health checks answer on every port.
 /// </summary>
@@ -15,7 +15,7 @@ public static class AdminListener
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            var admin = path.StartsWithSegments("/admin");
+            var admin = path.StartsWithSegments("/admin") || path.StartsWithSegments("/metrics");
             if (!path.StartsWithSegments("/health") && admin != (context.Connection.LocalPort == adminPort))
             {
                 await Envelope.WriteErrorAsync(context, StatusCodes.Status404NotFound, StatusCodes.Status404NotFound * 100,

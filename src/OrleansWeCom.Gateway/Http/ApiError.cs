@@ -20,6 +20,7 @@ public sealed class ApiError(int status, int code, string message) : Exception(m
         ErrorCodes.NotFound => StatusCodes.Status404NotFound,
         ErrorCodes.Conflict or ErrorCodes.InvalidState => StatusCodes.Status409Conflict,
         ErrorCodes.PayloadTooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorCodes.IdempotencyKeyReused => StatusCodes.Status422UnprocessableEntity,
         ErrorCodes.QueueFull => StatusCodes.Status429TooManyRequests,
         ErrorCodes.HostUnavailable or ErrorCodes.HostError => StatusCodes.Status502BadGateway,
         ErrorCodes.NotSupported => StatusCodes.Status501NotImplemented,

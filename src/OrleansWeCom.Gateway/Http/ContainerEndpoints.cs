@@ -166,9 +166,11 @@ public static class ContainerEndpoints
 
     private static async Task<List<ContainerView>> TenantContainers(HttpContext http, IGrainFactory grains)
     {
-        var names = await grains.GetGrain<ITenantGrain>(http.Tenant().Value).GetContainersAsync();
+        var tenant = http.Tenant();
+        var names = await grains.GetGrain<ITenantGrain>(tenant.Value).GetContainersAsync();
         var views = await Task.WhenAll(names.Select(n => grains.GetGrain<IContainerGrain>(n.Value).GetAsync()));
-        return views.OfType<ContainerView>().ToList();
+        // A name the host gave to another tenant's container since is listed by the tenant's grain but is not the tenant's.
+        return views.OfType<ContainerView>().Where(v => v.Tenant == tenant).ToList();
     }
 
     private static WxListItem ToListItem(ContainerView v) => new(

@@ -13,7 +13,7 @@ public static class HealthEndpoints
         // Liveness is local and cheap: the process answers.
         app.MapGet("/health/live", () => Envelope.Ok(new { status = "live" }));
 
-        app.MapGet("/health/ready", async (IReadinessProbe probe, CancellationToken ct) =>
+        app.MapGet("/health/ready", async (IReadinessProbe probe, ILoggerFactory loggers, CancellationToken ct) =>
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
@@ -24,7 +24,9 @@ public static class HealthEndpoints
             }
             catch (Exception e)
             {
-                result = (false, e.Message);
+                // The cause goes to the log: its text may name servers, databases or credentials.
+                loggers.CreateLogger("OrleansWeCom.Health").LogWarning(e, "Readiness check failed");
+                result = (false, timeout.IsCancellationRequested ? "the readiness check timed out" : "a dependency did not answer (see the log)");
             }
 
             return result.ready

@@ -4,7 +4,7 @@ using MQTTnet.Protocol;
 namespace OrleansWeCom.Gateway.Mqtt;
 
 /// <summary>One SendMessage publish waiting for its turn; <see cref="Acknowledge"/> is set for QoS 1 and 2.</summary>
-internal sealed record MqttWork(byte[] Payload, TaskCompletionSource<MqttPubAckReasonCode>? Acknowledge);
+internal sealed record MqttWork(byte[] Payload, TaskCompletionSource<MqttPubAckReasonCode>? Acknowledge, MqttReplyRoute Route);
 
 /// <summary>
 /// The sends of one connected client, one at a time in the order published, off the broker's threads. Bounded:

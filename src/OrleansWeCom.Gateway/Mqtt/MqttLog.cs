@@ -29,8 +29,8 @@ internal static partial class MqttLog
     [LoggerMessage(9, LogLevel.Error, "MQTT send of client '{ClientId}' (tenant {Tenant}) failed")]
     public static partial void SendFailed(ILogger logger, Exception exception, string clientId, string tenant);
 
-    [LoggerMessage(10, LogLevel.Warning, "MQTT reply to client '{ClientId}' could not be published")]
-    public static partial void ReplyFailed(ILogger logger, Exception exception, string clientId);
+    [LoggerMessage(10, LogLevel.Warning, "MQTT reply to '{Audience}' could not be published")]
+    public static partial void ReplyFailed(ILogger logger, Exception exception, string audience);
 
     [LoggerMessage(11, LogLevel.Warning, "MQTT client '{ClientId}' has {Capacity} sends pending; a publish was refused")]
     public static partial void QueueFull(ILogger logger, string clientId, int capacity);

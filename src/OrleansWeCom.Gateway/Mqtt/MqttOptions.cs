@@ -22,6 +22,9 @@ public sealed class MqttOptions
     /// </summary>
     public int MaxPendingMessagesPerClient { get; set; } = 100;
 
+    /// <summary>Topics one client may subscribe: SendMessageResp and the response topics it names in MQTT 5 publishes.</summary>
+    public int MaxSubscriptionsPerClient { get; set; } = 16;
+
     /// <summary>The largest SendMessage payload, as the HTTP endpoints' body limit.</summary>
     public int MaxPayloadBytes { get; set; } = (int)Http.Envelope.MaxJsonBody;
 
@@ -41,6 +44,7 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         if (!IPAddress.TryParse(options.Address, out _)) errors.Add($"Mqtt:Address '{options.Address}' is not an IP address");
         if (options.Port is < 1 or > 65535) errors.Add($"Mqtt:Port {options.Port} is not a TCP port");
         if (options.MaxPendingMessagesPerClient < 1) errors.Add("Mqtt:MaxPendingMessagesPerClient must be at least 1");
+        if (options.MaxSubscriptionsPerClient < 1) errors.Add("Mqtt:MaxSubscriptionsPerClient must be at least 1");
         if (options.MaxPayloadBytes < 256) errors.Add("Mqtt:MaxPayloadBytes must be at least 256");
         if (options.SendTimeout <= TimeSpan.Zero) errors.Add("Mqtt:SendTimeout must be positive");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -76,40 +76,15 @@ public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes, Orle
             known[hostPath] = size;
         }
 
-        if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url && !known.ContainsKey(url))
-            known[url] = await sizes.TryGetSizeAsync(url, cancellationToken);
+        // Everything is checked before a referenced file is looked at: a bad request costs no outbound call.
         var parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
+        if (kind is SendKind.Gif or SendKind.Video && body["fileUrl"]?.ToString() is { } url && !known.ContainsKey(url))
+        {
+            known[url] = await sizes.TryGetSizeAsync(url, cancellationToken);
+            parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
+        }
+
         // One grain call: the account checks that it is the tenant's and online, and persists the send.
         return await grains.GetGrain<IAccountGrain>(parsed.WxId.Value).EnqueueForAsync(tenant, parsed.Message, idempotencyKey);
-    }
-}
-
-/// <summary>Learns a referenced file's size (for the gif and video limits) without downloading it.</summary>
-public interface IFileSizeProbe
-{
-    Task<long?> TryGetSizeAsync(string url, CancellationToken cancellationToken);
-}
-
-/// <summary>Asks with HEAD for absolute URLs; relative paths live on the host, which enforces the limits itself.</summary>
-public sealed class HttpFileSizeProbe(IHttpClientFactory clients) : IFileSizeProbe
-{
-    public async Task<long?> TryGetSizeAsync(string url, CancellationToken cancellationToken)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)) return null;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            var client = clients.CreateClient("file-size");
-            using (var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, uri), timeout.Token))
-                if (head.IsSuccessStatusCode) return head.Content.Headers.ContentLength;
-            // Some servers answer GET only: read the headers and drop the body.
-            using var get = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, uri), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            return get.IsSuccessStatusCode ? get.Content.Headers.ContentLength : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
-        {
-            return null;
-        }
     }
 }

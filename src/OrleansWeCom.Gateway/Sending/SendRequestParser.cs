@@ -20,11 +20,37 @@ public static class SendRequestParser
     {
         try
         {
-            return JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
+            var body = JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
+            RefuseDuplicateNames(body);
+            return body;
         }
         catch (JsonException e)
         {
             throw ApiError.BadRequest($"malformed JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Names are case-insensitive, so <c>wxId</c> and <c>WXID</c> in one object are one name given twice. A JSON object
+    /// builds its members when first read: read them all here, so a repeat is a 400 now rather than a failure later.
+    /// </summary>
+    private static void RefuseDuplicateNames(JsonNode? node)
+    {
+        try
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    foreach (var (_, value) in o) RefuseDuplicateNames(value);
+                    break;
+                case JsonArray a:
+                    foreach (var item in a) RefuseDuplicateNames(item);
+                    break;
+            }
+        }
+        catch (ArgumentException)
+        {
+            throw ApiError.BadRequest("a JSON object names one property twice (names are case-insensitive)");
         }
     }
 

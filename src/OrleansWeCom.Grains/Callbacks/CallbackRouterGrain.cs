@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -30,6 +31,9 @@ public sealed partial class CallbackRouterGrain(
     /// <summary>Callbacks of a batch that stopped part-way, already applied: its delivery again skips them.</summary>
     private readonly HashSet<long> _appliedOfStopped = [];
 
+    /// <summary>Inbox rows of the current batch appended to each conversation (by its key), to confirm at the batch's end.</summary>
+    private readonly Dictionary<string, List<long>> _appended = [];
+
     private string Name => this.GetPrimaryKeyString();
 
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -44,6 +48,8 @@ public sealed partial class CallbackRouterGrain(
     public async Task ApplyAsync(CallbackBatch batch)
     {
         var done = new Dictionary<CallbackOutcome, List<long>>();
+        _appended.Clear();
+        Exception? failure = null;
         try
         {
             foreach (var item in batch.Items)
@@ -59,7 +65,8 @@ public sealed partial class CallbackRouterGrain(
                     // Left unmarked, and the batch stops here: its stream delivers it again, this callback first.
                     LogApplyFailed(logger, e, Name, item.Id);
                     _container = null;
-                    throw;
+                    failure = e;
+                    break;
                 }
 
                 _appliedOfStopped.Add(item.Id);
@@ -70,12 +77,40 @@ public sealed partial class CallbackRouterGrain(
                 }
             }
 
+            // Messages count as applied once their conversations have stored them for the tenant: until then a later
+            // callback of this stream must not overtake one that a silo's crash may still take away.
+            if (!await ConfirmAppendedAsync() && failure is null)
+                failure = new InvalidOperationException($"Router {Name}: a conversation lost or could not store messages of this batch");
+            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
             _appliedOfStopped.Clear();
         }
         finally
         {
             foreach (var (outcome, ids) in done) acknowledger.Acknowledge(ids, outcome);
         }
+    }
+
+    /// <summary>Asks each conversation the batch appended to for its confirmation; what one cannot confirm is applied again.</summary>
+    private async Task<bool> ConfirmAppendedAsync()
+    {
+        if (_appended.Count == 0) return true;
+        var results = await Task.WhenAll(_appended.Select(async pair =>
+        {
+            try
+            {
+                if (await GrainFactory.GetGrain<IConversationGrain>(pair.Key).ConfirmAsync(pair.Value)) return true;
+                LogConfirmFailed(logger, null, Name, pair.Key);
+            }
+            catch (Exception e)
+            {
+                LogConfirmFailed(logger, e, Name, pair.Key);
+            }
+
+            foreach (var id in pair.Value) _appliedOfStopped.Remove(id);
+            return false;
+        }));
+        _appended.Clear();
+        return results.All(ok => ok);
     }
 
     /// <summary>Applies one callback; null when a conversation grain took over marking it processed.</summary>
@@ -151,8 +186,10 @@ public sealed partial class CallbackRouterGrain(
         var conversationId = new ConversationId(m.ConversationId!);
         var message = ToMessage(e, m, ourMsgId ?? e.SendMsgId, ourMsgId is not null || m.IsOpenApi == true);
         var tenantEvent = ToTenantEvent(e, container, ourMsgId ?? e.SendMsgId, ourMsgId is not null && m.IsOpenApi != true ? CallbackJson.MarkOpenApi(e.DataJson) : e.DataJson);
-        await GrainFactory.GetGrain<IConversationGrain>(IConversationGrain.Key(wxId, conversationId))
-            .AppendAsync(container.Tenant, message, tenantEvent, item.Id);
+        var key = IConversationGrain.Key(wxId, conversationId);
+        await GrainFactory.GetGrain<IConversationGrain>(key).AppendAsync(container.Tenant, message, tenantEvent, item.Id);
+        if (!_appended.TryGetValue(key, out var appended)) _appended[key] = appended = [];
+        appended.Add(item.Id);
         return null;
     }
 
@@ -225,6 +262,9 @@ public sealed partial class CallbackRouterGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: applying inbox row {InboxId} failed; its stream delivers it again")]
     private static partial void LogApplyFailed(ILogger logger, Exception e, string hostName, long inboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: conversation {Conversation} could not confirm its messages; the batch is applied again")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception? e, string hostName, string conversation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
     private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);

@@ -20,6 +20,8 @@ public sealed partial class ConversationGrain(
 {
     private readonly CallbackGrainOptions _options = options.Value;
     private readonly List<(long InboxId, Task Published)> _pendingAcks = [];
+    /// <summary>Hand-overs of this activation not yet confirmed to the router, by inbox row.</summary>
+    private readonly Dictionary<long, Task> _unconfirmed = [];
     private HashSet<Key>? _keys;
     private bool _dirty;
     private IGrainTimer? _flushTimer;
@@ -40,6 +42,17 @@ public sealed partial class ConversationGrain(
     {
         if (S.Tenant != tenant.Value)
         {
+            // The account now serves another tenant: the history it gathered for the one before is not the new tenant's.
+            if (S.Tenant.Length > 0)
+            {
+                S.Messages.Clear();
+                S.Participants.Clear();
+                S.UnreadCount = 0;
+                S.MessageCount = 0;
+                S.LastReadAt = 0;
+                S.LastActivity = 0;
+            }
+
             S.Tenant = tenant.Value;
             _dirty = true;
         }
@@ -50,7 +63,10 @@ public sealed partial class ConversationGrain(
         // Handed to the event log now (its writer keeps the order of hand-overs, so the account's sequence follows the
         // inbox) and awaited at the flush: the router moves on without waiting for a commit per message. A failed
         // hand-over leaves the row unmarked: the inbox delivers it again, the repeat is applied once and handed over again.
-        _pendingAcks.Add((inboxId, events.PublishAsync(tenantEvent)));
+        var published = events.PublishAsync(tenantEvent);
+        _pendingAcks.Add((inboxId, published));
+        if (_unconfirmed.Count >= MaxUnconfirmed) ForgetConfirmed();
+        _unconfirmed[inboxId] = published;
 
         if (!S.Indexed)
         {
@@ -146,6 +162,36 @@ public sealed partial class ConversationGrain(
         await FlushAsync();
         return Summary();
     }
+
+    public async Task<bool> ConfirmAsync(IReadOnlyList<long> inboxIds)
+    {
+        var tasks = new List<Task>(inboxIds.Count);
+        foreach (var id in inboxIds)
+        {
+            if (!_unconfirmed.Remove(id, out var published)) return false;
+            tasks.Add(published);
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks);
+            return true;
+        }
+        catch (Exception e)
+        {
+            LogHandOverFailed(logger, e, this.GetPrimaryKeyString(), tasks.Count(t => !t.IsCompletedSuccessfully));
+            return false;
+        }
+    }
+
+    /// <summary>Bounds the hand-overs kept for a router that never asked (it died after appending): the settled ones go.</summary>
+    private void ForgetConfirmed()
+    {
+        foreach (var (id, task) in _unconfirmed.ToList())
+            if (task.IsCompleted) _unconfirmed.Remove(id);
+    }
+
+    private const int MaxUnconfirmed = 4096;
 
     public async Task FlushAsync()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Lifecycle;
 
@@ -36,27 +37,6 @@ public sealed partial class ContainerGrain(
             ArmTimers();
             await FlushPendingEventsAsync();
         }
-    }
-
-    public async Task InitializeAsync(TenantId tenant, string userId, string hostKey, string hostQrCode, string? version, int? wxPid, string createTime)
-    {
-        if (S.Initialized) return;
-        var now = time.GetUtcNow();
-        S.Initialized = true;
-        S.Tenant = tenant.Value;
-        S.UserId = userId;
-        S.HostKey = hostKey;
-        S.QrCode = hostQrCode;
-        S.Version = version;
-        S.WxPid = wxPid;
-        S.CreateTime = createTime;
-        S.CreatedAt = now;
-        S.LoginStartedAt = now;
-        S.Status = ContainerStatus.LoggingIn;
-        S.Step = LoginStep.WaitingForScan;
-        S.Deadline = now + _options.DefaultQrLifetime;
-        Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);
-        await CommitAsync();
     }
 
     public Task<ContainerView?> GetAsync() => Task.FromResult(S.Initialized ? View() : null);
@@ -233,6 +213,9 @@ public sealed partial class ContainerGrain(
     private void Move(ContainerStatus status, LoginStep step, string reason, DateTimeOffset? deadline)
     {
         var from = S.Label;
+        if (status == ContainerStatus.Online && S.Status != ContainerStatus.Online && S.LoginStartedAt is { } started)
+            WeComTelemetry.LoginDuration.Record((time.GetUtcNow() - started).TotalSeconds);
+        if (status != S.Status) WeComTelemetry.LifecycleTransitions.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         S.Status = status;
         S.Step = step;
         S.Deadline = deadline;

@@ -15,6 +15,12 @@ public sealed partial class AccountGrain
         var flight = _inFlight;
         var ours = flight is not null && flight.Row.MsgId == answer.MsgId && flight.Row.Attempts == answer.Attempt;
         if (ours) _inFlight = null;
+        // The budget slot of a send is held until a window after its answer; one that never started is not used.
+        if (ours && flight!.Row.LastAttemptAt is { } startsAt)
+        {
+            if (answer.Kind == SendAnswerKind.NotStarted) _lease.Untake(startsAt);
+            else _lease.Answered(startsAt, answer.AnsweredAt);
+        }
         if (answer.Kind != SendAnswerKind.NotStarted)
         {
             // The gap counts from the answer: on this activation's monotonic clock, or on the wall clock from another.
@@ -32,6 +38,9 @@ public sealed partial class AccountGrain
             // Whatever the bookkeeping met, the queue goes on.
             ArmNext();
         }
+
+        // Nothing left to send: the tokens still held serve the corp's other accounts.
+        if (_queue.Count == 0 && _inFlight is null) await ReturnLeaseAsync();
     }
 
     /// <summary>An answer that came back but could not be handed to the grain as a call of its own is applied here.</summary>
@@ -144,6 +153,9 @@ public sealed partial class AccountGrain
         if (answer.Kind == SendAnswerKind.Accepted && _open.TryGetValue(flight.Row.MsgId, out var accepted)) await outbox.SaveAsync(accepted);
     }
 
+    /// <summary>How far back an echo delivered again is matched to the send it settled (the inbox redelivers within hours).</summary>
+    private static readonly TimeSpan RepeatedEchoHorizon = TimeSpan.FromDays(1);
+
     public async Task<Settlement?> SettleAsync(string hostMsgId, int errorCode, string? errorMessage, string? conversationId, string? content)
     {
         OutboxRow row;
@@ -165,7 +177,10 @@ public sealed partial class AccountGrain
             row = flight.Row with { HostMsgId = hostMsgId };
         }
         else
-            return null;
+            // The echo delivered again (its conversation lost it before writing it down): the send it settled keeps its name.
+            return await outbox.FindSettledByHostMsgIdAsync(WxId, hostMsgId, time.GetUtcNow() - RepeatedEchoHorizon) is { } settled
+                ? new Settlement(settled.MsgId, true)
+                : null;
 
         var msgId = row.MsgId;
         var now = time.GetUtcNow();
@@ -184,7 +199,7 @@ public sealed partial class AccountGrain
         if (sent) _zombie.Succeeded();
         await outbox.SaveAsync(row with
         {
-            State = sent ? SendState.Sent : SendState.Failed, SettledAt = now, ErrorCode = errorCode, ErrorMessage = sent ? null : errorMessage,
+            State = sent ? SendState.Sent : SendState.Failed, SettledAt = now, HostMsgId = hostMsgId, ErrorCode = errorCode, ErrorMessage = sent ? null : errorMessage,
         });
         return new Settlement(msgId, true);
     }

@@ -82,7 +82,13 @@ public sealed partial class AccountGrain
         ArmTurn(_pacer.TurnAt(_pacer.NextMoment(NotBefore(head.Value))));
     }
 
-    private TimeSpan NotBefore(OutboxRow row) => row.NextAttemptAt is { } next ? next - time.GetUtcNow() : TimeSpan.Zero;
+    /// <summary>How long the send must wait: for its retry time, and for the next token of the lease held to become usable.</summary>
+    private TimeSpan NotBefore(OutboxRow row)
+    {
+        var now = time.GetUtcNow();
+        var wait = row.NextAttemptAt is { } next ? next - now : TimeSpan.Zero;
+        return _lease.NextUsableIn(now) is { } promised && promised > wait ? promised : wait;
+    }
 
     private async Task TurnAsync(CancellationToken cancellationToken)
     {
@@ -120,26 +126,37 @@ public sealed partial class AccountGrain
 
         var untilMoment = _pacer.Until(moment);
         var startsAt = time.GetUtcNow() + (untilMoment > TimeSpan.Zero ? untilMoment : TimeSpan.Zero);
-        if (!await TakeTokenAsync(container, startsAt))
+        if (await TakeTokenAsync(container, startsAt) is not { } taken)
         {
-            Schedule(_lease.RetryAfter ?? _pacer.Gap);
+            Schedule(_lease.WaitBefore(time.GetUtcNow()) ?? _pacer.Gap);
             return;
         }
 
         // Marked before the host is called: after a crash, a send left "sending" may have reached the host and is not sent
         // again (a duplicate is what WeCom and customers punish).
         _queue.RemoveFirst();
-        var sending = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = startsAt, NextAttemptAt = null, HostMsgId = null };
+        var sending = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = taken, NextAttemptAt = null, HostMsgId = null };
         _open[row.MsgId] = sending;
+        bool claimed;
         try
         {
-            await outbox.SaveAsync(sending);
+            claimed = await outbox.ClaimAsync(sending);
         }
         catch
         {
             _open[row.MsgId] = row;
             _queue.AddFirst(row);
             throw;
+        }
+
+        if (!claimed)
+        {
+            // Another activation of this account (a partition, a silo declared dead while still running) took the row:
+            // it sends it, this one forgets it.
+            _open.Remove(row.MsgId);
+            LogClaimLost(logger, WxId, row.MsgId);
+            ArmNext();
+            return;
         }
 
         if (armedFor is { } armed) _pacer.Prepared(armed);
@@ -205,25 +222,37 @@ public sealed partial class AccountGrain
         };
     }
 
-    private async Task<bool> TakeTokenAsync(AccountBinding container, DateTimeOffset startsAt)
+    /// <summary>Spends a token for the send; returns when it starts at the earliest, or null when no token is to be had now.</summary>
+    private async Task<DateTimeOffset?> TakeTokenAsync(AccountBinding container, DateTimeOffset startsAt)
     {
-        if (_lease.TryTake(startsAt)) return true;
+        if (_lease.TryTake(startsAt)) return startsAt;
+        // A token usable later is waited for, not given back by asking again.
+        if (_lease.NextUsableIn(time.GetUtcNow()) is not null) return null;
         var corp = container.CorpId?.Value ?? "unknown";
         var wanted = Math.Min(_queue.Count, _options.TokensPerLease);
-        var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, wanted, ++_leaseSequence);
-        return _lease.Grant(granted, startsAt);
+        var request = new BudgetRequest(wanted, ++_leaseSequence, _lease.Pace(_pacer.Gap), _lease.Report());
+        var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, request);
+        _lease.Grant(granted);
+        // A send whose moment passed while the budget answered starts as soon as it can.
+        var now = time.GetUtcNow();
+        if (startsAt < now) startsAt = now;
+        return _lease.TryTake(startsAt) ? startsAt : null;
     }
 
+    /// <summary>Gives the lease back with its report, so that tokens this account will not use serve its corp's others now.</summary>
     private async Task ReturnLeaseAsync()
     {
-        if (_lease.TakeUnused(time.GetUtcNow()) is not { } unused || Container?.CorpId?.Value is not { } corp) return;
+        if (Container?.CorpId?.Value is not { } corp || _lease.Release() is not { } report) return;
         try
         {
-            await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, unused.Sequence, unused.Tokens);
+            await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, report);
         }
         catch (Exception e)
         {
             LogSendFailed(logger, WxId, "lease", e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {WxId}: send {MsgId} was claimed by another activation of this account; left to it")]
+    private static partial void LogClaimLost(ILogger logger, string wxId, string msgId);
 }

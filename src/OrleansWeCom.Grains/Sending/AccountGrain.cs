@@ -33,7 +33,6 @@ public sealed partial class AccountGrain(
     private readonly LinkedList<OutboxRow> _queue = new();
     private readonly Dictionary<string, OutboxRow> _open = [];
     private readonly Dictionary<string, string> _byHostMsgId = [];
-    private Dictionary<string, string> _idempotency = [];
     private bool _reminderSet;
     private const string OutboxReminder = "outbox";
 
@@ -43,11 +42,9 @@ public sealed partial class AccountGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var (open, lastAttempt, keys, unknown) = await outbox.LoadAccountAsync(
-            WxId, now - _options.IdempotencyRetention, now - _options.UnknownOutcomeWindow, cancellationToken);
+        var (open, lastAttempt, unknown) = await outbox.LoadAccountAsync(WxId, now - _options.UnknownOutcomeWindow, cancellationToken);
         // The previous activation's last send counts on the wall clock: its monotonic clock may have been another machine's.
         if (lastAttempt is { } last) _pacer.AnsweredAt(last);
-        _idempotency = keys;
         _unknown.AddRange(unknown);
         _reminderSet = open.Any(r => r.State == SendState.Queued);
         // The sequence is written with the binding only; rows accepted since then must still come before new ones.
@@ -82,7 +79,14 @@ public sealed partial class AccountGrain(
     public async Task BindAsync(AccountBinding binding)
     {
         if (binding == Container) return;
+        if (Container is { } current && TakeOverRefused(current, binding) is { } why)
+        {
+            LogBindingRefused(logger, WxId, binding.HostName.Value, current.HostName.Value, why);
+            return;
+        }
+
         var wasOnline = Container?.Status == ContainerStatus.Online;
+        if (Container is { } previous && previous.Tenant != binding.Tenant) await DropSendsOfAsync(previous.Tenant);
         state.State.Binding = binding;
         await state.WriteStateAsync();
         var container = binding;
@@ -91,26 +95,49 @@ public sealed partial class AccountGrain(
             _zombie.Succeeded();
             Schedule(TimeSpan.Zero);
         }
+        else if (container.Status != ContainerStatus.Online && wasOnline)
+        {
+            // An offline account sends nothing: its tokens go back to the corp now rather than at their use-by time.
+            await ReturnLeaseAsync();
+        }
     }
 
     public Task<AccountBinding?> GetBindingAsync() => Task.FromResult(Container);
 
     public async Task<string> EnqueueAsync(OutboundMessage message, string? idempotencyKey)
     {
-        if (idempotencyKey is not null && _idempotency.TryGetValue(idempotencyKey, out var existing)) return existing;
-        EnsureAccepting(1);
+        if (Container is null) throw WeComException.NotFound($"account {WxId} is not logged in anywhere");
+        // A key this account used lately answers from memory; any other is settled by the insert, which writes nothing
+        // when the tenant has used the key: no read before the common case of a new key.
+        if (idempotencyKey is not null && _idempotency.Find(idempotencyKey) is { } recent) return SameRequest(idempotencyKey, recent, message);
+        try
+        {
+            EnsureAccepting(1);
+        }
+        catch (WeComException) when (idempotencyKey is not null)
+        {
+            // A retry of a send accepted earlier is answered even when the queue is full.
+            if (await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
+            throw;
+        }
+
         var row = NewRow(message, idempotencyKey);
-        await outbox.InsertAsync(row);
+        if (!await outbox.InsertAsync(row)) return await KeyTakenAsync(idempotencyKey, message);
         Accept(row);
         return row.MsgId;
     }
 
-    public Task<string> EnqueueForAsync(TenantId tenant, OutboundMessage message, string? idempotencyKey)
+    public async Task<string> EnqueueForAsync(TenantId tenant, OutboundMessage message, string? idempotencyKey)
     {
         if (Container is not { } container || container.Tenant != tenant) throw WeComException.NotFound($"account {WxId} not found");
         if (container.Status != ContainerStatus.Online)
+        {
+            // A retry of a send already accepted gets its msgId whatever the account's state is now.
+            if (idempotencyKey is not null && await AcceptedUnderAsync(idempotencyKey, message) is { } earlier) return earlier;
             throw WeComException.InvalidState($"account {WxId} is not online (status {(int)container.Status} {container.Status}); log it in first");
-        return EnqueueAsync(message, idempotencyKey);
+        }
+
+        return await EnqueueAsync(message, idempotencyKey);
     }
 
     public async Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages)
@@ -152,7 +179,7 @@ public sealed partial class AccountGrain(
     {
         _open[row.MsgId] = row;
         _queue.AddLast(row);
-        if (row.IdempotencyKey is { } key) _idempotency[key] = row.MsgId;
+        if (row.IdempotencyKey is { } key) _idempotency.Remember(key, IdempotentSend.Of(row));
         // A turn already armed keeps its time; otherwise one runs now (it waits out a call in flight, or reclaims its answer).
         if (!_turnArmed && (_inFlight is null || _inFlight.Answer.IsCompleted)) Schedule(TimeSpan.Zero);
     }

@@ -1,66 +1,163 @@
 namespace OrleansWeCom.Grains.Sending;
 
 /// <summary>
-/// The arithmetic of a corp's rolling budget (<see cref="CorpBudgetGrain"/> persists it): grants counted in a
-/// <see cref="SlidingBudget"/>, a retried request answered again instead of granted twice, and when demand exceeds what
-/// is left, the rest split evenly among the accounts asking.
+/// The arithmetic of a corp's rolling budget (<see cref="CorpBudgetGrain"/> persists it). The budget is B slots, each
+/// free from a moment on. A send holds its slot until W after the host answered it, so a slot carries at most one send
+/// in any rolling window W at the host and no window holds more than B sends. A granted token holds its slot until the
+/// lease's use-by time + W; the holder's report of when its sends were answered (or that a token was not used) sets the
+/// slot free at its exact moment, so the slot serves again the instant its last send leaves the window.
 /// </summary>
-public sealed class CorpBudget(SendingOptions options)
+/// <remarks>
+/// A lease's tokens are usable one per spacing (the account's pace, never below the account interval), and each is matched with the slot that comes free last before
+/// its turn: slots freed earlier stay for accounts that can use them sooner. When no slot is free, the asker is promised
+/// the next one to come free, usable from that moment: accounts queue for slots instead of polling, and no slot sits
+/// idle while an account waits.
+/// </remarks>
+public sealed class CorpBudget
 {
-    private readonly SlidingBudget _window = new(options.CorpSendsPerWindow, options.CorpWindow, options.EffectiveLeaseDuration);
+    private readonly TimeSpan _window;
+    private readonly TimeSpan _lease;
+    private readonly TimeSpan _spacing;
+    private readonly long[] _freeAt;
+    private readonly int[] _holder;
+    private readonly SortedSet<(long FreeAt, int Slot)> _byFreeAt = [];
+    private readonly Dictionary<string, OpenLease> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, GrantRecord> _lastGrant;
+    private int _leaseIds;
 
-    /// <summary>Accounts refused recently, by when they asked: they share what is released next.</summary>
-    private readonly Dictionary<string, DateTimeOffset> _waiting = [];
+    /// <summary>A lease whose holder has not reported yet: its slots in token order and when each was free before.</summary>
+    private sealed record OpenLease(int Id, long Sequence, List<int> Slots, List<long> Prior, long UsableFrom, long UseBefore, long Spacing);
 
-    /// <summary>
-    /// Answers a request. <paramref name="changed"/> says the state must be written before the answer is given.
-    /// <paramref name="jitter"/> (in [0, 1)) spreads refused accounts' retries.
-    /// </summary>
-    public BudgetLease Acquire(CorpBudgetState state, string account, int wanted, long sequence, DateTimeOffset now, double jitter, out bool changed)
+    /// <param name="state">What a previous activation persisted (see <see cref="WriteTo"/>), or null for a fresh budget.</param>
+    public CorpBudget(SendingOptions options, CorpBudgetState? state = null)
     {
-        changed = false;
-        if (state.LastGrant.TryGetValue(account, out var last) && last.Sequence == sequence)
-            return new BudgetLease(last.Tokens, last.UseBefore, TimeSpan.Zero, sequence);
-
-        _window.Prune(state.Buckets, now);
-        var available = Math.Max(0, _window.Budget - _window.Counted(state.Buckets, now));
-        foreach (var stale in _waiting.Where(w => now - w.Value > options.EffectiveLeaseDuration * 2).Select(w => w.Key).ToList())
-            _waiting.Remove(stale);
-
-        var grant = Math.Min(Math.Max(0, wanted), available);
-        var contenders = _waiting.Count + (_waiting.ContainsKey(account) ? 0 : 1);
-        if (grant > 0 && contenders > 1 && available < wanted * contenders)
-            grant = Math.Min(grant, Math.Max(1, available / contenders));
-
-        if (grant == 0)
+        _window = options.CorpWindow;
+        _lease = options.EffectiveLeaseDuration;
+        _spacing = options.AccountSendInterval;
+        Budget = options.CorpSendsPerWindow;
+        _freeAt = new long[Budget];
+        _holder = new int[Budget];
+        _lastGrant = state?.LastGrant is { } last ? new(last, StringComparer.Ordinal) : new(StringComparer.Ordinal);
+        var busy = state is null ? [] : CorpBudgetSnapshot.Restore(state, options);
+        for (var slot = 0; slot < Budget; slot++)
         {
-            _waiting[account] = now;
-            var retry = _window.UntilNextRelease(state.Buckets, now);
-            if (retry == TimeSpan.Zero) retry = options.AccountSendInterval;
-            retry += TimeSpan.FromMilliseconds(jitter * Math.Min(250, retry.TotalMilliseconds / 10));
-            return new BudgetLease(0, now, retry, sequence);
+            _freeAt[slot] = slot < busy.Count ? busy[slot] : 0;
+            _byFreeAt.Add((_freeAt[slot], slot));
         }
-
-        _waiting.Remove(account);
-        var bucket = _window.BucketOf(now);
-        state.Buckets[bucket] = state.Buckets.GetValueOrDefault(bucket) + grant;
-        var useBefore = now + options.EffectiveLeaseDuration;
-        state.LastGrant[account] = new GrantRecord(sequence, grant, bucket, useBefore);
-        changed = true;
-        return new BudgetLease(grant, useBefore, TimeSpan.Zero, sequence);
     }
 
-    /// <summary>Takes back tokens of the account's last grant that will not be used; true when the state changed.</summary>
-    public bool Return(CorpBudgetState state, string account, long sequence, int unused, DateTimeOffset now)
+    public int Budget { get; }
+
+    /// <summary>
+    /// Answers a request after applying the report of the account's previous lease. <paramref name="changed"/> says a
+    /// grant was made: the state must be written before the answer is given.
+    /// </summary>
+    public BudgetLease Acquire(string account, BudgetRequest request, DateTimeOffset now, out bool changed)
     {
-        if (unused <= 0 || !state.LastGrant.TryGetValue(account, out var last) || last.Sequence != sequence) return false;
-        if (now >= last.UseBefore) return false;
-        var give = Math.Min(unused, last.Tokens);
-        if (give <= 0) return false;
-        if (state.Buckets.TryGetValue(last.Bucket, out var count)) state.Buckets[last.Bucket] = Math.Max(0, count - give);
-        state.LastGrant[account] = last with { Tokens = last.Tokens - give };
+        changed = false;
+        var (wanted, sequence) = (request.Wanted, request.Sequence);
+        if (_lastGrant.TryGetValue(account, out var last) && last.Sequence == sequence) return Answer(last, now);
+        if (request.Report is { } report) Report(account, report, now);
+        // No faster than the account interval allows, nor slower than a lease's worth of sends.
+        var spacing = Math.Clamp(request.Spacing.Ticks, _spacing.Ticks, Math.Max(_spacing.Ticks, _lease.Ticks));
+
+        var at = now.UtcTicks;
+        // The first token: a slot free now, else a promise of the next one to come free within a window.
+        var first = wanted <= 0 ? null : LatestFreeBy(at, at) ?? NextToComeFree(at);
+        if (first is not { } firstSlot) return new BudgetLease(0, now, _lease, sequence, now);
+
+        var usableFrom = Math.Max(at, _freeAt[firstSlot]);
+        var useBefore = usableFrom + _lease.Ticks;
+        var lease = new OpenLease(++_leaseIds, sequence, [], [], usableFrom, useBefore, spacing);
+        Hold(lease, firstSlot);
+        for (var n = 1; n < wanted; n++)
+        {
+            var turn = usableFrom + n * spacing;
+            if (turn >= useBefore || LatestFreeBy(turn, at) is not { } slot) break;
+            Hold(lease, slot);
+        }
+
+        _open[account] = lease;
+        var granted = new GrantRecord(sequence, lease.Slots.Count, Utc(useBefore), Utc(usableFrom), TimeSpan.FromTicks(spacing));
+        _lastGrant[account] = granted;
+        changed = true;
+        return Answer(granted, now);
+    }
+
+    /// <summary>
+    /// Takes the report of the account's open lease: each slot used is held until W after the host answered its send
+    /// (the host received it before), each unused one is free again as it was before the grant. A report of another
+    /// lease, or of one past its hold, changes nothing.
+    /// </summary>
+    public bool Report(string account, LeaseReport report, DateTimeOffset now)
+    {
+        if (!_open.TryGetValue(account, out var lease) || lease.Sequence != report.Sequence) return false;
+        _open.Remove(account);
+        var used = report.UsedAt.Select(u => u.UtcTicks).Order().ToArray();
+        var at = now.UtcTicks;
+        for (var n = 0; n < lease.Slots.Count; n++)
+        {
+            var slot = lease.Slots[n];
+            // Once its hold has run out the slot may be another lease's; it is not this report's to change.
+            if (_holder[slot] != lease.Id || _freeAt[slot] <= at) continue;
+            var freeAt = n < used.Length ? Math.Max(used[n], lease.UsableFrom + n * lease.Spacing) + _window.Ticks : lease.Prior[n];
+            Move(slot, freeAt, 0);
+        }
+
         return true;
     }
 
-    public int Counted(CorpBudgetState state, DateTimeOffset now) => _window.Counted(state.Buckets, now);
+    /// <summary>Slots not free at <paramref name="now"/>: sends still in the window, and tokens held or promised.</summary>
+    public int Counted(DateTimeOffset now) => _byFreeAt.GetViewBetween((now.UtcTicks + 1, 0), (long.MaxValue, int.MaxValue)).Count;
+
+    /// <summary>Writes what a later activation needs, rounded to the safe side (see <see cref="CorpBudgetSnapshot"/>).</summary>
+    public void WriteTo(CorpBudgetState state, SendingOptions options, DateTimeOffset now)
+    {
+        var at = now.UtcTicks;
+        foreach (var account in _open.Where(o => o.Value.UseBefore + _window.Ticks <= at).Select(o => o.Key).ToList()) _open.Remove(account);
+        foreach (var account in _lastGrant.Where(g => g.Value.UseBefore + _window < now).Select(g => g.Key).ToList()) _lastGrant.Remove(account);
+        state.LastGrant = new Dictionary<string, GrantRecord>(_lastGrant);
+        state.Busy = CorpBudgetSnapshot.Take(_byFreeAt.GetViewBetween((at + 1, 0), (long.MaxValue, int.MaxValue)).Select(s => s.FreeAt), options);
+        state.Buckets = [];
+    }
+
+    private BudgetLease Answer(GrantRecord grant, DateTimeOffset now)
+    {
+        var wait = grant.UsableFrom - now;
+        return new BudgetLease(grant.Tokens, grant.UseBefore, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, grant.Sequence, grant.UsableFrom,
+            grant.Spacing > TimeSpan.Zero ? grant.Spacing : _spacing);
+    }
+
+    /// <summary>The slot no lease holds that is free by <paramref name="by"/> and came free last, or null.</summary>
+    private int? LatestFreeBy(long by, long at)
+    {
+        foreach (var (freeAt, slot) in _byFreeAt.GetViewBetween((long.MinValue, 0), (by, int.MaxValue)).Reverse())
+            if (_holder[slot] == 0 || freeAt <= at) return slot;
+        return null;
+    }
+
+    /// <summary>The first slot coming free within a window that no lease holds, or null.</summary>
+    private int? NextToComeFree(long at)
+    {
+        foreach (var (_, slot) in _byFreeAt.GetViewBetween((at + 1, 0), (at + _window.Ticks, int.MaxValue)))
+            if (_holder[slot] == 0) return slot;
+        return null;
+    }
+
+    private void Hold(OpenLease lease, int slot)
+    {
+        lease.Slots.Add(slot);
+        lease.Prior.Add(_freeAt[slot]);
+        Move(slot, lease.UseBefore + _window.Ticks, lease.Id);
+    }
+
+    private void Move(int slot, long freeAt, int holder)
+    {
+        _byFreeAt.Remove((_freeAt[slot], slot));
+        _freeAt[slot] = freeAt;
+        _holder[slot] = holder;
+        _byFreeAt.Add((freeAt, slot));
+    }
+
+    private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
 }

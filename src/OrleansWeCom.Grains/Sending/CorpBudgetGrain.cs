@@ -5,41 +5,52 @@ namespace OrleansWeCom.Grains.Sending;
 [GenerateSerializer]
 public sealed class CorpBudgetState
 {
-    /// <summary>Granted tokens per time bucket (see <see cref="SlidingBudget"/>).</summary>
+    /// <summary>Grants per time bucket, as an earlier version kept them; read once, then written empty.</summary>
     [Id(0)] public Dictionary<long, int> Buckets { get; set; } = [];
 
-    /// <summary>The last answer per account, so a retried request is answered again rather than granted twice.</summary>
+    /// <summary>The last grant per account, so a retried request is answered again rather than granted twice.</summary>
     [Id(1)] public Dictionary<string, GrantRecord> LastGrant { get; set; } = [];
+
+    /// <summary>Busy slots by the step of the window they come free at (see <see cref="CorpBudgetSnapshot"/>).</summary>
+    [Id(2)] public Dictionary<long, int> Busy { get; set; } = [];
 }
 
 [GenerateSerializer]
-public sealed record GrantRecord([property: Id(0)] long Sequence, [property: Id(1)] int Tokens, [property: Id(2)] long Bucket,
-    [property: Id(3)] DateTimeOffset UseBefore);
+public sealed record GrantRecord([property: Id(0)] long Sequence, [property: Id(1)] int Tokens, [property: Id(3)] DateTimeOffset UseBefore,
+    [property: Id(4)] DateTimeOffset UsableFrom, [property: Id(5)] TimeSpan Spacing);
 
 /// <summary>
-/// One corp's rolling budget. Grants are persisted before they are answered, so a restarted budget never forgets
-/// what it already handed out. When demand exceeds the budget, the tokens left are split evenly among the accounts
-/// asking, so every account of the corp progresses.
+/// One corp's rolling budget. Grants are persisted before they are answered, so a restarted budget never forgets what it
+/// already handed out; reports and returns are applied in memory only (a restart forgets them on the safe side).
 /// </summary>
 public sealed class CorpBudgetGrain(
     [PersistentState("corpbudget", StorageNames.Grains)] IPersistentState<CorpBudgetState> state,
     IOptions<SendingOptions> options,
     TimeProvider time) : Grain, ICorpBudgetGrain
 {
-    private readonly CorpBudget _budget = new(options.Value);
+    private CorpBudget? _budget;
 
-    public async Task<BudgetLease> AcquireAsync(string account, int wanted, long sequence)
+    private CorpBudget Budget => _budget ??= new CorpBudget(options.Value, state.State);
+
+    public async Task<BudgetLease> AcquireAsync(string account, BudgetRequest request)
     {
-        var lease = _budget.Acquire(state.State, account, wanted, sequence, time.GetUtcNow(), Random.Shared.NextDouble(), out var changed);
-        if (changed) await state.WriteStateAsync();
+        var now = time.GetUtcNow();
+        var lease = Budget.Acquire(account, request, now, out var changed);
+        if (changed)
+        {
+            Budget.WriteTo(state.State, options.Value, now);
+            await state.WriteStateAsync();
+        }
+
         return lease;
     }
 
-    public async Task ReturnAsync(string account, long sequence, int unused)
+    public Task ReturnAsync(string account, LeaseReport report)
     {
-        if (_budget.Return(state.State, account, sequence, unused, time.GetUtcNow())) await state.WriteStateAsync();
+        Budget.Report(account, report, time.GetUtcNow());
+        return Task.CompletedTask;
     }
 
     public Task<(int Counted, int Budget)> GetUsageAsync() =>
-        Task.FromResult((_budget.Counted(state.State, time.GetUtcNow()), options.Value.CorpSendsPerWindow));
+        Task.FromResult((Budget.Counted(time.GetUtcNow()), Budget.Budget));
 }

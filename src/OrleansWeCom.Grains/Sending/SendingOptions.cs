@@ -48,8 +48,11 @@ public sealed class SendingOptions
     /// </summary>
     public TimeSpan UnknownOutcomeWindow { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long an idempotency key keeps answering with the same msgId.</summary>
-    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>
+    /// Idempotency keys an account remembers in memory (the most recent); an older key is looked up in the outbox, where
+    /// it answers as long as its row is kept (<c>Outbox:Retention</c>).
+    /// </summary>
+    public int IdempotencyCacheSize { get; set; } = 1_000;
 
     /// <summary>Consecutive failed host calls of an online account before it is reported as a zombie and restarted.</summary>
     public int ZombieFailureThreshold { get; set; } = 5;

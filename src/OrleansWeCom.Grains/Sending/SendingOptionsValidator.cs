@@ -29,7 +29,7 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
         Require(options.MaxBackoff >= options.FrequencyBackoff, nameof(options.MaxBackoff), "must be at least WeCom:Limits:FrequencyBackoff");
         Require(options.MaxAttempts >= 1, nameof(options.MaxAttempts), "must be at least 1");
         Require(options.UnknownOutcomeWindow > TimeSpan.Zero, nameof(options.UnknownOutcomeWindow), "must be positive");
-        Require(options.IdempotencyRetention > TimeSpan.Zero, nameof(options.IdempotencyRetention), "must be positive");
+        Require(options.IdempotencyCacheSize >= 0, nameof(options.IdempotencyCacheSize), "must not be negative");
         Require(options.ZombieFailureThreshold >= 1, nameof(options.ZombieFailureThreshold), "must be at least 1");
         Require(options.ZombieRestartCooldown >= TimeSpan.Zero, nameof(options.ZombieRestartCooldown), "must not be negative");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

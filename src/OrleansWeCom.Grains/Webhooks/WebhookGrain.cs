@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Webhooks;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Webhooks;
 
@@ -218,6 +219,8 @@ public sealed partial class WebhookGrain(
     {
         item.InFlight = false;
         var now = time.GetUtcNow();
+        WeComTelemetry.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result",
+            outcome.Success ? "delivered" : now >= item.GiveUpAt(O.MaxRetryDuration) ? "dead_letter" : "retry"));
         if (outcome.Success)
         {
             _window.Remove(item.Seq);

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using OrleansWeCom.Net;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Webhooks;
 
@@ -27,9 +29,11 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptionsMonitor<We
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.CurrentValue.RequestTimeout);
+        var started = time.GetTimestamp();
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            WeComTelemetry.WebhookLatency.Record(time.GetElapsedTime(started).TotalMilliseconds);
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300) return new DeliveryOutcome(true, status, null, null);
             TimeSpan? retryAfter = status is 429 or 503 ? RetryAfter(response.Headers.RetryAfter) : null;
@@ -53,34 +57,6 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptionsMonitor<We
     }
 
     /// <summary>The handler of the named client: resolves, checks every address, connects only to an allowed one.</summary>
-    public static SocketsHttpHandler CreateHandler(WebhookUrlGuard guard, WebhookOptions options) => new()
-    {
-        AllowAutoRedirect = false,
-        UseProxy = false,
-        UseCookies = false,
-        MaxConnectionsPerServer = options.MaxConcurrency,
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        ConnectTimeout = options.RequestTimeout,
-        ConnectCallback = async (context, ct) =>
-        {
-            var addresses = await WebhookUrlGuard.ResolveAsync(context.DnsEndPoint.Host, ct);
-            var refused = addresses.Select(a => (Address: a, Why: guard.Refusal(a))).ToList();
-            if (refused.FirstOrDefault(r => r.Why is not null) is { Why: { } why } bad)
-                throw new RefusedAddressException($"refused: '{context.DnsEndPoint.Host}' resolves to {bad.Address}, {why}");
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    };
+    public static SocketsHttpHandler CreateHandler(WebhookUrlGuard guard, WebhookOptions options) =>
+        guard.Guard.CreateHandler(options.RequestTimeout, options.MaxConcurrency);
 }
-
-/// <summary>A connection was not made because the address is in a forbidden range.</summary>
-public sealed class RefusedAddressException(string message) : IOException(message);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Orleans.Dashboard;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime;
@@ -49,6 +50,9 @@ public static class WeComHosting
             var siloPort = config.GetValue("Orleans:SiloPort", 11111);
             var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
             silo.UseWeComClustering(storage, siloPort, gatewayPort);
+            // Failure detection (ProbeTimeout, NumMissedProbesLimit, …): Orleans' defaults declare a crashed silo dead in
+            // about 20 s; a deployment (or the chaos test) may shorten that.
+            silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
             if (storage.Provider == StorageProvider.PostgreSql)
             {
                 // In a cluster each silo listens on all interfaces and advertises the address peers reach it by (the pod IP).
@@ -68,9 +72,13 @@ public static class WeComHosting
             if (config.GetValue("Orleans:KubernetesHosting", false)) silo.UseKubernetesHosting();
             silo.UseWeComTls(config);
             silo.UseWeComRole(role);
+            if (OperatorPages.DashboardEnabled(config)) silo.AddDashboard();
+            // Traces follow a request into grain calls (exported only when telemetry is configured).
+            silo.AddActivityPropagation();
             silo.AddWeComGrains(storage);
         });
         AddServices(builder, storage);
+        builder.AddWeComTelemetry();
         return storage;
     }
 
@@ -111,8 +119,11 @@ public static class WeComHosting
 
         var storage = config.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
         StorageOptionsValidator.ThrowIfInvalid(storage);
+        storage.BasePath ??= builder.Environment.ContentRootPath;
         // Tenants' webhooks may point at this machine on the embedded run.
         if (storage.Provider == StorageProvider.Sqlite) config["Webhooks:AllowLoopback"] ??= "true";
+        // The embedded emulator serves the files a send refers to on loopback.
+        if (config.GetValue("Emulator:Enabled", true)) config["Gateway:FileProbe:AllowLoopback"] ??= "true";
         builder.Services.AddWeComStores(config, storage);
         return storage;
     }
@@ -180,6 +191,7 @@ public static class WeComHosting
         if (!string.IsNullOrEmpty(adminKey)) config["Gateway:AdminApiKey"] = adminKey;
 
         builder.Services.AddWeComGateway(config);
+        builder.Services.AddWeComOpenApi();
         builder.Services.AddWeComCallbacks(config);
         if (config.GetValue("Mqtt:Enabled", true)) builder.Services.AddWeComMqtt(config);
         return generated;
@@ -194,23 +206,26 @@ public static class WeComHosting
         if (!SiloRoles.Of(app.Configuration).TakesTraffic())
         {
             app.MapHealth();
+            app.MapWeComTelemetry();
             return app;
         }
 
         var open = app.MapWeComGateway();
+        app.MapWeComTelemetry();
+        app.MapWeComPages();
         open.MapConversations();
         open.MapWebhooks();
         app.MapCallbacks();
-        // Operator stats: grain calls handled here, activations by grain type, process memory.
-        app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains) =>
+        // Operator stats: grain calls handled here, activations by grain type, process memory. A full collection (which
+        // stops the silo) runs only when asked for with ?collect=true, for a benchmark's before-and-after.
+        app.MapGroup("/admin").RequireOperator().MapGet("/stats", async (GrainCallCounter calls, IGrainFactory grains, bool? collect) =>
         {
             var stats = await grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
-            GC.Collect();
             return Envelope.Ok(new
             {
                 grainCalls = calls.Calls,
                 activations = stats.GroupBy(s => s.GrainType).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount)),
-                managedBytes = GC.GetTotalMemory(forceFullCollection: true),
+                managedBytes = GC.GetTotalMemory(forceFullCollection: collect == true),
                 workingSetBytes = Environment.WorkingSet,
             });
         });

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Callbacks;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Storage.Inbox;
 
@@ -60,6 +61,7 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
     {
         if (inboxIds.Count == 0) return;
         _writer.Post(new InboxWrite(null, inboxIds, outcome));
+        WeComTelemetry.CallbacksApplied.Add(inboxIds.Count, new KeyValuePair<string, object?>("outcome", outcome.ToString()));
         Acknowledged?.Invoke(inboxIds);
     }
 

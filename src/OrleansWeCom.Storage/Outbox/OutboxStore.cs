@@ -30,8 +30,9 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
     private static readonly string[] UpdatedColumns =
         ["state", "attempts", "last_attempt_at", "settled_at", "next_attempt_at", "host_msg_id", "error_code", "error_message"];
 
+    /// <summary>An insert that does nothing when the tenant already used the row's idempotency key (the unique index).</summary>
     private static readonly string InsertSql =
-        $"INSERT INTO wecom_outbox ({Columns}) VALUES ({string.Join(", ", InsertedColumns.Select(c => "@" + c))})";
+        $"INSERT INTO wecom_outbox ({Columns}) VALUES ({string.Join(", ", InsertedColumns.Select(c => "@" + c))}) ON CONFLICT DO NOTHING";
 
     private static readonly string UpdateSql =
         $"UPDATE wecom_outbox SET {string.Join(", ", UpdatedColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id";
@@ -49,6 +50,13 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
     private static readonly string ProgressSql =
         $"UPDATE wecom_outbox SET {string.Join(", ", ProgressColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id";
 
+    /// <summary>
+    /// The "sending" mark as a conditional claim: it takes the row only while it is still queued at the attempt this
+    /// activation read, so of two activations of one account (a partition, a silo declared dead while running) one sends.
+    /// </summary>
+    private static readonly string ClaimSql =
+        $"UPDATE wecom_outbox SET {string.Join(", ", ProgressColumns.Select(c => $"{c} = @{c}"))} WHERE msg_id = @msg_id AND state = 0 AND attempts = @claimed_attempts";
+
     /// <summary>An account's unsettled rows, read at its activation.</summary>
     internal const string OpenRowsSql = $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NULL AND state IN (0, 1) ORDER BY seq";
 
@@ -63,9 +71,9 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
     internal const string RecentUnknownSql =
         $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at >= @since AND state = 4 ORDER BY seq";
 
-    /// <summary>An account's idempotency keys still answering, read at its activation.</summary>
-    internal const string IdempotencyKeysSql =
-        "SELECT idempotency_key, msg_id FROM wecom_outbox WHERE idempotency_key IS NOT NULL AND wx_id = @wx_id AND enqueued_at >= @since";
+    /// <summary>The send a tenant accepted under an idempotency key, as long as its row is kept.</summary>
+    internal const string IdempotencyKeySql =
+        $"SELECT {Columns} FROM wecom_outbox WHERE tenant = @tenant AND idempotency_key = @key";
 
     private readonly StorageDatabase _database;
     private readonly OutboxStoreOptions _options;
@@ -84,13 +92,30 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
             ct => _database.OpenAsync(ct), WriteAsync, logger);
     }
 
-    /// <summary>Writes a newly accepted row; completes when it is durable.</summary>
-    public Task InsertAsync(OutboxRow row) => EnqueueAsync(new Write(row, Insert: true));
+    /// <summary>
+    /// Writes a newly accepted row; completes when it is durable with true, or with false when its tenant already holds
+    /// a row under its idempotency key (nothing is written then).
+    /// </summary>
+    public Task<bool> InsertAsync(OutboxRow row) => EnqueueAsync(new Write(row, Insert: true));
 
     /// <summary>Writes the latest image of a row already inserted; completes when it is durable.</summary>
     public Task SaveAsync(OutboxRow row) => EnqueueAsync(new Write(row, Insert: false));
 
-    private Task EnqueueAsync(Write write)
+    /// <summary>
+    /// Writes the "sending" mark of <paramref name="sending"/> (its attempt counted) if the row is still queued at the
+    /// attempt before; true when this caller claimed it, false when another writer had.
+    /// </summary>
+    public Task<bool> ClaimAsync(OutboxRow sending) =>
+        sending is { State: SendState.Sending, SettledAt: null, Attempts: > 0 }
+            ? EnqueueAsync(new Write(sending, Insert: false, Claim: true))
+            : throw new ArgumentException("a claim writes a row being sent, with its attempt counted", nameof(sending));
+
+    /// <summary>The row <paramref name="tenant"/> accepted under <paramref name="idempotencyKey"/>, if it is still kept.</summary>
+    public async Task<OutboxRow?> FindByIdempotencyKeyAsync(string tenant, string idempotencyKey, CancellationToken cancellationToken = default) =>
+        (await _database.QueryAsync(IdempotencyKeySql, c => { Sql.Add(c, "tenant", tenant); Sql.Add(c, "key", idempotencyKey); }, Read, cancellationToken))
+        .SingleOrDefault();
+
+    private Task<bool> EnqueueAsync(Write write)
     {
         if (_time.GetElapsedTime(Interlocked.Read(ref _lastCleanup)) > CleanupEvery)
         {
@@ -102,35 +127,38 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
     }
 
     /// <summary>A row to insert or update, or (without a row) the deletion of rows settled before a time.</summary>
-    private readonly record struct Write(OutboxRow? Row, bool Insert, long? DeleteSettledBefore = null);
+    private readonly record struct Write(OutboxRow? Row, bool Insert, long? DeleteSettledBefore = null, bool Claim = false);
 
     /// <summary>
     /// Unsettled rows of one account in acceptance order; the time of its last attempt (or of the settlement that
-    /// followed it, which is later); its idempotency keys since <paramref name="idempotencySince"/>; and its sends of
-    /// unknown outcome settled since <paramref name="unknownSince"/> (none when it is null).
+    /// followed it, which is later); and its sends of unknown outcome settled since <paramref name="unknownSince"/>
+    /// (none when it is null).
     /// </summary>
-    public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, Dictionary<string, string> Idempotency, List<OutboxRow> Unknown)> LoadAccountAsync(
-        string wxId, DateTimeOffset idempotencySince, DateTimeOffset? unknownSince = null, CancellationToken cancellationToken = default)
+    public async Task<(List<OutboxRow> Open, DateTimeOffset? LastAttempt, List<OutboxRow> Unknown)> LoadAccountAsync(
+        string wxId, DateTimeOffset? unknownSince = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         var open = await Sql.QueryAsync(connection, OpenRowsSql, c => Sql.Add(c, "wx_id", wxId), Read, cancellationToken);
         var last = open.Max(r => r.LastAttemptAt);
         var settled = (await Sql.QueryAsync(connection, LastSettledSql, c => Sql.Add(c, "wx_id", wxId), r => r.TimeOrNull(0), cancellationToken)).SingleOrDefault();
         if (settled > last || last is null) last = settled ?? last;
-        var keys = (await Sql.QueryAsync(connection, IdempotencyKeysSql,
-                c => { Sql.Add(c, "wx_id", wxId); Sql.Add(c, "since", idempotencySince.ToUnixTimeMilliseconds()); },
-                r => (Key: r.GetString(0), MsgId: r.GetString(1)), cancellationToken))
-            .ToDictionary(k => k.Key, k => k.MsgId);
         var unknown = unknownSince is { } since
             ? await Sql.QueryAsync(connection, RecentUnknownSql,
                 c => { Sql.Add(c, "wx_id", wxId); Sql.Add(c, "since", since.ToUnixTimeMilliseconds()); }, Read, cancellationToken)
             : [];
-        return (open, last, keys, unknown);
+        return (open, last, unknown);
     }
 
     /// <summary>Accounts with sends still waiting: woken at silo start so a crash does not leave them asleep.</summary>
     public Task<List<string>> AccountsWithBacklogAsync(CancellationToken cancellationToken = default) =>
         _database.QueryAsync("SELECT DISTINCT wx_id FROM wecom_outbox WHERE settled_at IS NULL AND state = 0", _ => { }, r => r.GetString(0), cancellationToken);
+
+    /// <summary>An account's send settled since <paramref name="since"/> whose host msgId is <paramref name="hostMsgId"/>.</summary>
+    public async Task<OutboxRow?> FindSettledByHostMsgIdAsync(string wxId, string hostMsgId, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        (await _database.QueryAsync(
+            $"SELECT {Columns} FROM wecom_outbox WHERE wx_id = @wx_id AND settled_at IS NOT NULL AND settled_at >= @since AND host_msg_id = @host_msg_id LIMIT 1",
+            c => { Sql.Add(c, "wx_id", wxId); Sql.Add(c, "since", since.ToUnixTimeMilliseconds()); Sql.Add(c, "host_msg_id", hostMsgId); }, Read, cancellationToken))
+        .SingleOrDefault();
 
     public async Task<OutboxRow?> FindRowAsync(string msgId, CancellationToken cancellationToken = default) =>
         (await _database.QueryAsync($"SELECT {Columns} FROM wecom_outbox WHERE msg_id = @msg_id", c => Sql.Add(c, "msg_id", msgId), Read, cancellationToken))
@@ -141,8 +169,10 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
 
     private static async Task<bool[]> WriteAsync(WriterSession session, IReadOnlyList<Write> writes, CancellationToken cancellationToken)
     {
-        foreach (var (row, insert, deleteBefore) in writes)
+        var results = new bool[writes.Count];
+        for (var w = 0; w < writes.Count; w++)
         {
+            var (row, insert, deleteBefore, claim) = writes[w];
             if (row is null)
             {
                 await using var delete = session.Command("DELETE FROM wecom_outbox WHERE settled_at IS NOT NULL AND settled_at < @before");
@@ -153,6 +183,7 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
 
             var progress = !insert && row is { State: SendState.Sending, SettledAt: null };
             var command = insert ? await session.PreparedAsync(InsertSql, InsertedColumns, cancellationToken)
+                : claim ? await session.PreparedAsync(ClaimSql, [.. ProgressColumns, "msg_id", "claimed_attempts"], cancellationToken)
                 : progress ? await session.PreparedAsync(ProgressSql, [.. ProgressColumns, "msg_id"], cancellationToken)
                 : await session.PreparedAsync(UpdateSql, [.. UpdatedColumns, "msg_id"], cancellationToken);
             object?[] values = insert
@@ -168,13 +199,18 @@ public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
                     row.NextAttemptAt?.ToUnixTimeMilliseconds(), row.HostMsgId, row.ErrorCode, row.ErrorMessage, row.MsgId,
                 ];
             // The progress update binds the same values less settled_at.
-            for (int i = 0, p = 0; i < values.Length; i++)
-                if (!progress || i != SettledAtIndex) command.Parameters[p++].Value = values[i] ?? DBNull.Value;
-            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
-                throw new InvalidOperationException($"outbox row {row.MsgId} was not {(insert ? "inserted" : "found to update")}");
+            var bound = 0;
+            for (var i = 0; i < values.Length; i++)
+                if (!(progress || claim) || i != SettledAtIndex) command.Parameters[bound++].Value = values[i] ?? DBNull.Value;
+            if (claim) command.Parameters[bound].Value = row.Attempts - 1;
+            var affected = await command.ExecuteNonQueryAsync(cancellationToken);
+            // A claim lost to another writer, or an insert under a key already used, is an answer; any other miss a fault.
+            if (affected != 1 && !claim && !insert)
+                throw new InvalidOperationException($"outbox row {row.MsgId} was not found to update");
+            results[w] = affected == 1;
         }
 
-        return new bool[writes.Count];
+        return results;
     }
 
     private static OutboxRow Read(DbDataReader r) =>

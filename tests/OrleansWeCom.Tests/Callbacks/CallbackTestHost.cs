@@ -25,10 +25,13 @@ public sealed class RecordingPublisher : ITenantEventPublisher
     /// <summary>Host callbacks handed to tenants (not our own account_state_changed and account_alert events).</summary>
     public IReadOnlyList<TenantEvent> Events => _events.Where(e => e.Type is not (TenantEventTypes.AccountStateChanged or TenantEventTypes.AccountAlert)).ToList();
     public volatile bool Failing;
+    /// <summary>Takes the event and fails its store later, as a commit lost with a crash would.</summary>
+    public volatile bool FailingLater;
 
     public Task PublishAsync(TenantEvent tenantEvent)
     {
         if (Failing) throw new InvalidOperationException("publisher unavailable");
+        if (FailingLater) return Task.FromException(new InvalidOperationException("event store lost the write"));
         _events.Enqueue(tenantEvent);
         return Task.CompletedTask;
     }
@@ -74,7 +77,8 @@ public sealed class CallbackTestHost : WeComTestApp
 
     public static string NewDatabaseFile() => Path.Combine(Path.GetTempPath(), $"wecom-callbacks-{Guid.NewGuid():N}.db");
 
-    public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null)
+    public static async Task<CallbackTestHost> StartAsync(string? databaseFile = null, bool publisherFailing = false, IDictionary<string, string?>? settings = null,
+        IContainerHosts? hosts = null, IContainerHostSender? sender = null)
     {
         databaseFile ??= NewDatabaseFile();
         var config = OrleansWeCom.Testing.TestSettings.For(databaseFile, "callbacks");
@@ -88,8 +92,8 @@ public sealed class CallbackTestHost : WeComTestApp
         var app = await StartAppAsync(config, services =>
         {
             services.AddSingleton<ITenantEventPublisher>(publisher);
-            services.AddSingleton<IContainerHosts, NoContainerHosts>();
-            services.AddSingleton<IContainerHostSender, NoSender>();
+            services.AddSingleton(hosts ?? new NoContainerHosts());
+            services.AddSingleton(sender ?? new NoSender());
         });
         return new CallbackTestHost(app, databaseFile, publisher);
     }

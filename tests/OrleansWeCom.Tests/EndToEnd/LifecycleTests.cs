@@ -148,7 +148,8 @@ public sealed class LifecycleCrashTests
 
         await product.CrashAndRestartAsync();
 
-        Assert.Equal("RequireVerify", (await product.ContainerAsync(hostname)).GetProperty("LoginStep").GetString());
+        // A transition read before its write was durable comes back when the inbox delivers its callback again.
+        await product.WaitForAsync(hostname, c => c.GetProperty("LoginStep").GetString() == "RequireVerify", "waiting for the verify code after the restart");
         var code = await product.WorldClient.GetFromJsonAsync<JsonElement>($"/emulator/containers/{hostname}/verify-code");
         var accepted = await product.Host.CallAsync(HttpMethod.Post, "/gnapi/open/container/verify",
             new { hostname, key = code.GetProperty("key").GetString(), code = code.GetProperty("code").GetString() });

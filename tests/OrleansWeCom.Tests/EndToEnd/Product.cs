@@ -41,6 +41,8 @@ public sealed class Product : IAsyncDisposable
             ["Callbacks:HostTokens:emu"] = HostToken,
             ["Mqtt:Enabled"] = "false",
             ["Demo:Enabled"] = "true",
+            // The emulator serves the files sends refer to on loopback, as the operator of a host on this machine allows.
+            ["Gateway:FileProbe:AllowLoopback"] = "true",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>()) all[k] = v;
         var product = new Product(world, all, null);

@@ -106,6 +106,16 @@ public sealed class GatewayEnvelopeTests(RunningHost running) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task A_preset_api_key_sent_chunked_is_the_key_issued()
+    {
+        await Host.CallAsync(HttpMethod.Post, "/admin/tenants", new { id = "preset", name = "preset" }, apiKey: HostProcess.AdminApiKey);
+        // JsonContent is sent chunked, without Content-Length, as many clients send JSON.
+        var issued = await Host.CallAsync(HttpMethod.Post, "/admin/tenants/preset/apikeys", new { apiKey = "preset-key-0123456789abcdef" }, apiKey: HostProcess.AdminApiKey);
+        Assert.Equal("preset-key-0123456789abcdef", issued.GetProperty("data").GetProperty("apiKey").GetString());
+        await Host.CallAsync(HttpMethod.Get, "/gnapi/open/inner/user/list", apiKey: "preset-key-0123456789abcdef");
+    }
+
+    [Fact]
     public async Task Health_endpoints_answer()
     {
         await Host.CallAsync(HttpMethod.Get, "/health/live", apiKey: null);

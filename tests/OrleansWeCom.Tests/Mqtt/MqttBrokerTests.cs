@@ -146,7 +146,7 @@ public sealed class MqttBrokerTests
     }
 
     [Fact]
-    public async Task Other_topics_can_be_neither_published_nor_subscribed()
+    public async Task Only_SendMessage_can_be_published_and_neither_it_nor_a_wildcard_subscribed()
     {
         await using var broker = await FakeMqttBroker.StartAsync();
         await using var a = await broker.ConnectAsync(FakeMqttBroker.KeyA);

@@ -22,6 +22,7 @@ public sealed class MqttOptionsTests
     [InlineData("Mqtt:Port", "0", "Mqtt:Port")]
     [InlineData("Mqtt:Address", "localhost", "Mqtt:Address")]
     [InlineData("Mqtt:MaxPendingMessagesPerClient", "0", "MaxPendingMessagesPerClient")]
+    [InlineData("Mqtt:MaxSubscriptionsPerClient", "0", "MaxSubscriptionsPerClient")]
     [InlineData("Mqtt:SendTimeout", "00:00:00", "SendTimeout")]
     public void Invalid_settings_fail_at_start(string key, string value, string named)
     {

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Host.Hosting;
+using System.Text.Json.Nodes;
 using MQTTnet;
+using OrleansWeCom.Gateway.Mqtt;
 
 namespace OrleansWeCom.Tests.Mqtt;
 
@@ -62,11 +64,15 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         await using var client = await MqttTestClient.ConnectAsync(_mqttPort, _keyA);
 
         var first = await client.SendAsync(MqttTestClient.Text("seed-1234567"));
-        var again = await client.SendAsync(MqttTestClient.Text("seed-1234567", content: "sent twice?"));
+        var again = await client.SendAsync(MqttTestClient.Text("seed-1234567"));
+        // The same id with another text is a new send under a used id: refused, not silently answered with the first.
+        var changed = await client.SendAsync(MqttTestClient.Text("seed-1234567", content: "sent twice?"));
         var other = await client.SendAsync(MqttTestClient.Text("seed-7654321"));
 
         var msgId = first["msgId"]!.GetValue<string>();
         Assert.Equal(msgId, again["msgId"]!.GetValue<string>());
+        Assert.Null(changed["msgId"]);
+        Assert.Equal(ErrorCodes.IdempotencyKeyReused, changed["code"]!.GetValue<int>());
         Assert.NotEqual(msgId, other["msgId"]!.GetValue<string>());
         Assert.Equal(1L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'seed-1234567'"));
         var row = await _host.Services.GetRequiredService<IOutboxQueries>().FindAsync(msgId);
@@ -97,6 +103,42 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         Assert.Contains("not found", reply["msg"]!.GetValue<string>());
         Assert.Equal(0L, await ScalarAsync("SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = 'b-for-a'"));
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttTestClient.RefusedConnectAsync(_mqttPort, _keyA + "x"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public async Task The_stock_clients_default_invocation_sends_and_gets_SendMessageResp(string qos)
+    {
+        await using var subscriber = await MosquittoSubscriber.StartAsync(_mqttPort, _keyA, MqttTopics.Reply);
+        var id = $"stock-qos{qos}";
+
+        var (exit, output) = await Mosquitto.PublishAsync(_mqttPort, _keyA, "-t", MqttTopics.Send, "-q", qos, "-m", MqttTestClient.Text(id).ToJsonString());
+
+        Assert.True(exit == 0, output);
+        var reply = JsonNode.Parse(await subscriber.MessageOnAsync(MqttTopics.Reply))!.AsObject();
+        Assert.Equal(id, reply["id"]!.GetValue<string>());
+        var row = await _host.Services.GetRequiredService<IOutboxQueries>().FindAsync(reply["msgId"]!.GetValue<string>());
+        Assert.Equal(new TenantId("tenant-a"), row!.Value.Tenant);
+        Assert.Equal(1L, await ScalarAsync($"SELECT COUNT(*) FROM wecom_outbox WHERE idempotency_key = '{id}'"));
+    }
+
+    [Fact]
+    public async Task An_MQTT_5_stock_client_gets_its_reply_on_the_response_topic_it_names()
+    {
+        const string topic = "stock/replies";
+        await using var subscriber = await MosquittoSubscriber.StartAsync(_mqttPort, _keyA, topic, "-V", "mqttv5");
+        await using var otherTenant = await MosquittoSubscriber.StartAsync(_mqttPort, _keyB, topic, "-V", "mqttv5");
+
+        var (exit, output) = await Mosquitto.PublishAsync(_mqttPort, _keyA, "-V", "mqttv5", "-t", MqttTopics.Send, "-q", "1",
+            "-D", "publish", "response-topic", topic, "-D", "publish", "correlation-data", "c-1", "-m", MqttTestClient.Text("stock-v5").ToJsonString());
+
+        Assert.True(exit == 0, output);
+        var reply = JsonNode.Parse(await subscriber.MessageOnAsync(topic))!.AsObject();
+        Assert.Equal("stock-v5", reply["id"]!.GetValue<string>());
+        Assert.NotNull(reply["msgId"]);
+        // The reply came; had it gone to the other tenant too, it would be there by now.
+        await Assert.ThrowsAsync<TimeoutException>(() => otherTenant.MessageOnAsync(topic, TimeSpan.FromSeconds(1)));
     }
 
     private async Task<string> TenantKeyAsync(string tenant)

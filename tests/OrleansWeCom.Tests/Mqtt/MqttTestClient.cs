@@ -75,6 +75,8 @@ public sealed class MqttTestClient : IAsyncDisposable
         string topic = MqttTopics.Send) =>
         _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(qos).Build());
 
+    public Task<MqttClientPublishResult> PublishRawAsync(MqttApplicationMessage message) => _client.PublishAsync(message);
+
     public Task<MqttClientPublishResult> PublishAsync(JsonObject message, MqttQualityOfServiceLevel qos = MqttQualityOfServiceLevel.AtLeastOnce) =>
         PublishAsync(message.ToJsonString(), qos);
 

@@ -97,7 +97,9 @@ public sealed class SendTurnTests : IAsyncLifetime
         Assert.Equal(new Settlement(msgId, true), settlement);
         var status = await Account.GetStatusAsync(msgId);
         Assert.Equal((SendState.Sent, "host-1"), (status!.State, status.HostMsgId));
-        Assert.Null(await Account.SettleAsync("host-1", 0, null, Conversation, "overtaken"));
+        // The echo delivered again names the same send and changes nothing.
+        Assert.Equal(new Settlement(msgId, true), await Account.SettleAsync("host-1", 0, null, Conversation, "overtaken"));
+        Assert.Equal(SendState.Sent, (await Account.GetStatusAsync(msgId))!.State);
     }
 
     private static async Task<TimeSpan> Timed(Func<Task> call)

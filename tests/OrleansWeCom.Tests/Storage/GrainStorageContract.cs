@@ -129,7 +129,8 @@ public abstract class GrainStorageContract<TDatabase>(StorageClusterFixture<TDat
 
             Assert.Equal(QueryKeys.Order(StringComparer.Ordinal), (await fresh.StringsAsync("SELECT QueryKey FROM OrleansQuery")).Order(StringComparer.Ordinal));
             foreach (var component in StorageComponents.All)
-                Assert.Equal(SchemaInstaller.LatestVersion(fresh.Options.Provider, component), await fresh.ScalarAsync($"SELECT Version FROM WeComSchemaVersion WHERE Component = '{component.Name()}'", component));
+                Assert.Equal(SchemaInstaller.LatestVersion(fresh.Options.Provider, component),
+                    await fresh.ScalarAsync($"SELECT Version FROM WeComSchemaVersion WHERE Component = '{component.Name()}'", component));
         }
         finally
         {

@@ -54,4 +54,41 @@ public sealed class StorageOptionsTests
         Assert.Contains("Default Timeout=5", StorageConnection.ConnectionString(new StorageOptions { ConnectionString = "Data Source=x.db;Default Timeout=5" }));
         Assert.Equal("System.Data.SQLite", StorageConnection.Invariant(new StorageOptions()));
     }
+
+    [Fact]
+    public void A_relative_data_source_resolves_against_the_base_path_and_an_absolute_one_stays()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "wecom-root");
+
+        var relative = StorageConnection.ConnectionString(new StorageOptions { BasePath = root });
+        var absolute = StorageConnection.ConnectionString(new StorageOptions { BasePath = root, ConnectionString = "Data Source=/srv/wecom/x.db" });
+
+        Assert.Equal(Path.Combine(root, "data", "orleanswecom.db"), SqliteFile.PathOf(relative));
+        Assert.Equal("/srv/wecom/x.db", SqliteFile.PathOf(absolute));
+        Assert.Equal(Path.Combine(root, "data", "orleanswecom-outbox.db"),
+            SqliteFile.PathOf(StorageDatabases.ConnectionString(new StorageOptions { BasePath = root }, StorageComponent.Outbox)));
+    }
+
+    [Fact]
+    public void The_host_puts_its_data_under_its_content_root_whatever_the_current_directory()
+    {
+        var contentRoot = Directory.CreateTempSubdirectory("wecom-content-").FullName;
+        try
+        {
+            Assert.NotEqual(contentRoot, Directory.GetCurrentDirectory());
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings
+            {
+                ContentRootPath = contentRoot,
+                DisableDefaults = true,
+            });
+
+            var storage = OrleansWeCom.Host.Hosting.WeComHosting.AddWeComSiloServices(builder);
+
+            Assert.Equal(Path.Combine(contentRoot, "data", "orleanswecom.db"), SqliteFile.PathOf(StorageConnection.ConnectionString(storage)));
+        }
+        finally
+        {
+            Directory.Delete(contentRoot, recursive: true);
+        }
+    }
 }

@@ -32,6 +32,16 @@ public abstract class StorageTestDatabase : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a script of one or more statements.</summary>
+    public async Task ExecuteAsync(string sql, StorageComponent component = StorageComponent.Orleans)
+    {
+        await using var connection = CreateConnection(component);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async Task<List<string>> StringsAsync(string sql, StorageComponent component = StorageComponent.Orleans)
     {
         await using var connection = CreateConnection(component);

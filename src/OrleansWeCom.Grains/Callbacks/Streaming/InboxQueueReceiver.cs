@@ -3,6 +3,7 @@ using Orleans.Providers.Streams.Common;
 using Orleans.Streams;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Storage.Inbox;
+using OrleansWeCom.Telemetry;
 
 namespace OrleansWeCom.Grains.Callbacks.Streaming;
 
@@ -120,7 +121,9 @@ public sealed partial class InboxQueueReceiver(
             again++;
         }
 
-        if (again > 0) LogRedelivering(logger, queue, again);
+        if (again == 0) return;
+        LogRedelivering(logger, queue, again);
+        WeComTelemetry.CallbacksRedelivered.Add(again);
     }
 
     private TimeSpan Wait(int attempts) => options.RedeliverAfter * Math.Pow(2, Math.Min(5, attempts - 1));
