@@ -1,0 +1,34 @@
+namespace OrleansWeCom;
+
+/// <summary>The seed's <c>container/create</c> answer: the new container and where its QR code is served through us.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ContainerCreated")]
+public sealed record ContainerCreated(
+    [property: Id(0)] HostName HostName,
+    [property: Id(1)] string QrCodePath,
+    [property: Id(2)] string? Version,
+    [property: Id(3)] string CreateTime,
+    [property: Id(4)] int? WxPid);
+
+/// <summary>A container's QR code image as its host serves it.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.QrCodeImage")]
+public sealed record QrCodeImage([property: Id(0)] byte[] Content, [property: Id(1)] string ContentType);
+
+/// <summary>
+/// Container orchestration that needs a container host: creating a container for a tenant's user and reading its QR
+/// code. One place for HTTP and the cluster client's facade; a stateless worker on the silos that reach the hosts.
+/// </summary>
+[Alias("OrleansWeCom.IContainerProvisioningGrain")]
+public interface IContainerProvisioningGrain : IGrainWithIntegerKey
+{
+    /// <summary>Picks a host, creates the container there and binds it to the tenant; not found for another tenant's user.</summary>
+    [Alias("Create")] Task<ContainerCreated> CreateAsync(TenantId tenant, string userId);
+
+    /// <summary>The QR code to scan; not found when the container is another tenant's or shows none.</summary>
+    [Alias("QrCode")] Task<QrCodeImage> GetQrCodeAsync(TenantId tenant, HostName hostName);
+}
+
+public static class ContainerPaths
+{
+    /// <summary>Where the tenant API serves a container's QR code.</summary>
+    public static string QrCode(HostName hostName) => $"/gnapi/open/container/{hostName}/qrcode";
+}
