@@ -1,14 +1,5 @@
 namespace OrleansWeCom;
 
-/// <summary>The seed's <c>container/create</c> answer: the new container and where its QR code is served through us.</summary>
-[GenerateSerializer, Immutable, Alias("OrleansWeCom.ContainerCreated")]
-public sealed record ContainerCreated(
-    [property: Id(0)] HostName HostName,
-    [property: Id(1)] string QrCodePath,
-    [property: Id(2)] string? Version,
-    [property: Id(3)] string CreateTime,
-    [property: Id(4)] int? WxPid);
-
 /// <summary>A container's QR code image as its host serves it.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.QrCodeImage")]
 public sealed record QrCodeImage([property: Id(0)] byte[] Content, [property: Id(1)] string ContentType);
@@ -21,7 +12,7 @@ public sealed record QrCodeImage([property: Id(0)] byte[] Content, [property: Id
 public interface IContainerProvisioningGrain : IGrainWithIntegerKey
 {
     /// <summary>Picks a host, creates the container there and binds it to the tenant; not found for another tenant's user.</summary>
-    [Alias("Create")] Task<ContainerCreated> CreateAsync(TenantId tenant, string userId);
+    [Alias("Create")] Task<CreatedContainer> CreateAsync(TenantId tenant, string userId);
 
     /// <summary>The QR code to scan; not found when the container is another tenant's or shows none.</summary>
     [Alias("QrCode")] Task<QrCodeImage> GetQrCodeAsync(TenantId tenant, HostName hostName);

@@ -48,7 +48,7 @@ public static class ContainerEndpoints
             var body = await Envelope.ReadBodyAsync<CreateContainerRequest>(http.Request);
             var userId = Require.Text(body.UserId, "userId");
             var created = await grains.GetGrain<IContainerProvisioningGrain>(0).CreateAsync(http.Tenant(), userId);
-            return Envelope.Ok(new CreateContainerResponse(created.QrCodePath, created.HostName.Value, created.Version, created.CreateTime, created.WxPid));
+            return Envelope.Ok(new CreateContainerResponse(created.QrCode, created.HostName.Value, created.Version, created.CreateTime, created.WxPid));
         });
 
         open.MapPost("/container/verify", async (HttpContext http, IGrainFactory grains) =>

@@ -9,7 +9,7 @@ public sealed class ContainerProvisioningGrain(IContainerHosts hosts, TimeProvid
     /// <summary>A QR code is a small picture; a host answering more is refused rather than buffered.</summary>
     public const int MaxQrCodeBytes = 2 * 1024 * 1024;
 
-    public async Task<ContainerCreated> CreateAsync(TenantId tenant, string userId)
+    public async Task<CreatedContainer> CreateAsync(TenantId tenant, string userId)
     {
         if (string.IsNullOrWhiteSpace(userId)) throw WeComException.BadRequest("userId is required");
         var users = await GrainFactory.GetGrain<ITenantGrain>(tenant.Value).GetUsersAsync();
@@ -23,7 +23,7 @@ public sealed class ContainerProvisioningGrain(IContainerHosts hosts, TimeProvid
         await GrainFactory.GetGrain<IContainerGrain>(hostName.Value)
             .InitializeAsync(tenant, userId, hostKey, created.QrCode, created.Version, created.WxPid, createTime);
         await GrainFactory.GetGrain<ITenantGrain>(tenant.Value).AddContainerAsync(hostName);
-        return new ContainerCreated(hostName, ContainerPaths.QrCode(hostName), created.Version, createTime, created.WxPid);
+        return new CreatedContainer(hostName, ContainerPaths.QrCode(hostName), created.Version, createTime, created.WxPid);
     }
 
     public async Task<QrCodeImage> GetQrCodeAsync(TenantId tenant, HostName hostName)
