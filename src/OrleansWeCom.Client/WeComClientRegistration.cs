@@ -28,6 +28,7 @@ public static class WeComClientRegistration
 
         services.AddOrleansClient(client =>
         {
+            // Before the clustering, as the silo does: on SQLite both then take localhost clustering's identity.
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId));
             if (gateways.Count > 0) client.UseStaticClustering(gateways.ToArray());
             else client.UseWeComClustering(storage, gatewayPort);
