@@ -53,6 +53,8 @@ public sealed class ClusterClientEndToEndTests
         await AssertNotFound(() => demo.GetAccountAsync(theirs[0].WxId));
         await AssertNotFound(() => demo.StopAsync(theirs[0].Host));
         await AssertNotFound(() => demo.ListConversationsAsync(theirs[0].WxId));
+        await AssertNotFound(() => demo.GetQrCodeAsync(theirs[0].Host));
+        await AssertNotFound(() => demo.SubscribeAccountAsync(theirs[0].WxId).GetAsyncEnumerator().MoveNextAsync().AsTask());
 
         var to = new Dictionary<WxId, string>();
         foreach (var (_, wxId) in mine) to[wxId] = await product.CustomerOfAsync(wxId.Value);
@@ -118,6 +120,19 @@ public sealed class ClusterClientEndToEndTests
         await WaitUntil(() => overHttp.IsSubsetOf(demoEvents.Select(e => e.Event.MsgId)), TimeSpan.FromSeconds(10),
             () => $"{overHttp.Except(demoEvents.Select(e => e.Event.MsgId)).Count()} of the {overHttp.Count} events of {first} never arrived live");
 
+        // The account's own subscription answers the account's log.
+        using (var accountOnly = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            var ofAccount = new List<string>();
+            await foreach (var e in demo.SubscribeAccountAsync(mine[0].WxId, 0, accountOnly.Token))
+            {
+                ofAccount.Add(e.Event.MsgId);
+                if (ofAccount.Count == overHttp.Count) break;
+            }
+
+            Assert.Equal(overHttp, ofAccount.ToHashSet());
+        }
+
         // Resumable: a subscription from the tenth event's sequence continues with the eleventh.
         var snapshot = demoEvents.ToList();
         using var resume = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -157,6 +172,7 @@ public sealed class ClusterClientEndToEndTests
             try
             {
                 await WaitUntilAsync(async () => (await tenant.GetContainerAsync(host)).Step == LoginStep.WaitingForScan, $"{host} shows its QR code");
+                if (host == created[0]) Assert.NotEmpty((await tenant.GetQrCodeAsync(host)).Content);
                 var scanned = await product.ScanAsync(host.Value, requireVerify: false);
                 var wxId = new WxId(scanned.GetProperty("wxId").GetString()!);
                 await WaitUntilAsync(async () => (await tenant.GetContainerAsync(host)).Status == ContainerStatus.Online, $"{host} online");
