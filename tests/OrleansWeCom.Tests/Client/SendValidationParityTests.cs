@@ -99,6 +99,36 @@ public sealed class SendValidationParityTests(SendValidationParityTests.Fixture 
         Assert.Equal(ApiErrorStatus(http.Item1), (int)response.StatusCode);
     }
 
+    [Fact]
+    public async Task A_bulk_send_answers_each_item_and_a_repeat_answers_the_first_msgIds()
+    {
+        var facade = new WeComClient(host.Host.Services.GetRequiredService<IClusterClient>(), Options.Create(new WeComClientOptions { MaxBulkItems = 5 }))
+            .ForTenant(new TenantId("tenant-a"));
+        var to = $"S:{Online}_7881300000000001";
+        var run = Guid.NewGuid().ToString("N");
+        BulkSend[] items =
+        [
+            BulkSend.Text(new WxId(Online), to, "one", run + "-1"),
+            BulkSend.Text(new WxId(Offline), $"S:{Offline}_7881300000000001", "offline", run + "-2"),
+            BulkSend.Text(new WxId(OtherTenants), $"S:{OtherTenants}_7881300000000001", "not ours", run + "-3"),
+            BulkSend.Text(new WxId(Online), to, "same key twice", run + "-1"),
+            BulkSend.Text(new WxId(Online), to, "two", run + "-5"),
+        ];
+
+        var first = await facade.SendManyAsync(items);
+        Assert.Equal([ErrorCodes.Ok, ErrorCodes.InvalidState, ErrorCodes.NotFound, ErrorCodes.BadRequest, ErrorCodes.Ok], first.Select(r => r.Code));
+        Assert.Equal(Enumerable.Range(0, 5), first.Select(r => r.Index));
+
+        var again = await facade.SendManyAsync(items);
+        Assert.Equal(first.Select(r => (r.Code, r.MsgId)), again.Select(r => (r.Code, r.MsgId)));
+        // The key is the tenant's: the same key with another text is refused, not answered with the first msgId.
+        var changed = await facade.SendManyAsync([BulkSend.Text(new WxId(Online), to, "another text", run + "-1")]);
+        Assert.Equal(ErrorCodes.IdempotencyKeyReused, Assert.Single(changed).Code);
+
+        var tooMany = await Assert.ThrowsAsync<WeComException>(() => facade.SendManyAsync([.. items, .. items]));
+        Assert.Equal(ErrorCodes.PayloadTooLarge, tooMany.Code);
+    }
+
     private static int ApiErrorStatus(int code) => OrleansWeCom.Gateway.Http.ApiError.StatusFor(code);
 
     public sealed class ParityHost : WeComTestApp
