@@ -65,6 +65,9 @@ public interface IEventLogReaderGrain : IGrainWithIntegerKey
 {
     [Alias("ReadAccount")] Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long after, int limit);
 
+    /// <summary>Every event of the tenant after <paramref name="afterTenantSeq"/>, in the tenant's order.</summary>
+    [Alias("ReadTenant")] Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit);
+
     [Alias("ReadDead")] Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit);
 }
 
