@@ -12,6 +12,12 @@ public static class SendRequestParser
 {
     public const long GifMaxBytes = 5L * 1024 * 1024;
     public const long VideoMaxBytes = 50L * 1024 * 1024;
+
+    /// <summary>The longest text a send may carry. The seed states no limit; WeCom's own text messages stop at 4,000 characters.</summary>
+    public const int MaxTextChars = 4000;
+
+    /// <summary>The largest body one send may queue (every kind): the outbox keeps it, in memory too, until it is sent.</summary>
+    public const int MaxSendBodyChars = 64 * 1024;
     private static readonly JsonNodeOptions CaseInsensitive = new() { PropertyNameCaseInsensitive = true };
 
     public sealed record ParsedSend(WxId WxId, OutboundMessage Message);
@@ -64,11 +70,11 @@ public static class SendRequestParser
         switch (kind)
         {
             case SendKind.Text:
-                Require.Text(Text(body, "content"), "content");
+                Content(body);
                 break;
             case SendKind.RoomAt:
                 if (!conversation.IsRoom) throw ApiError.BadRequest("msg/roomAt needs a room conversationId (R:…)");
-                var content = Require.Text(Text(body, "content"), "content");
+                var content = Content(body);
                 var atList = Strings(body, "atList");
                 if (atList.Count == 0) throw ApiError.BadRequest("atList must name at least one member, or [\"0\"] for everyone");
                 if (atList.Any(a => a != "0" && !WxId.TryParse(a, out _))) throw ApiError.BadRequest("atList holds an invalid member id");
@@ -101,7 +107,7 @@ public static class SendRequestParser
                 Require.Text(Text(body, "url"), "url");
                 break;
             case SendKind.Quote:
-                Require.Text(Text(body, "content"), "content");
+                Content(body);
                 Require.Text(Text(body, "serverId"), "serverId");
                 break;
             case SendKind.MiniProgramById:
@@ -119,7 +125,18 @@ public static class SendRequestParser
                 forward.Remove(key);
         Set(forward, "wxId", wxId.Value);
         Set(forward, "conversationId", conversation.Value);
-        return new ParsedSend(wxId, new OutboundMessage(kind, conversation, forward.ToJsonString()));
+        var json = forward.ToJsonString();
+        if (json.Length > MaxSendBodyChars)
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"a send's body may hold at most {MaxSendBodyChars} characters; this one has {json.Length}");
+        return new ParsedSend(wxId, new OutboundMessage(kind, conversation, json));
+    }
+
+    private static string Content(JsonObject body)
+    {
+        var content = Require.Text(Text(body, "content"), "content");
+        if (content.Length > MaxTextChars)
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"content has {content.Length} characters; a text message holds at most {MaxTextChars}");
+        return content;
     }
 
     private static string FileUrl(JsonObject body)

@@ -112,7 +112,7 @@ public sealed partial class AccountGrain(
         if (idempotencyKey is not null && _idempotency.Find(idempotencyKey) is { } recent) return SameRequest(idempotencyKey, recent, message);
         try
         {
-            EnsureAccepting(1);
+            EnsureAccepting(1, message.BodyJson.Length);
         }
         catch (WeComException) when (idempotencyKey is not null)
         {
@@ -142,7 +142,7 @@ public sealed partial class AccountGrain(
 
     public async Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages)
     {
-        EnsureAccepting(messages.Count);
+        EnsureAccepting(messages.Count, messages.Sum(m => (long)m.BodyJson.Length));
         var rows = messages.Select(m => NewRow(m, null)).ToList();
         await Task.WhenAll(rows.Select(outbox.InsertAsync));
         foreach (var row in rows) Accept(row);
@@ -155,13 +155,19 @@ public sealed partial class AccountGrain(
 
     public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
 
-    private void EnsureAccepting(int count)
+    private void EnsureAccepting(int count, long chars)
     {
         if (Container is null)
             throw WeComException.NotFound($"account {WxId} is not logged in anywhere");
         if (_queue.Count + count > _options.MaxQueuedPerAccount)
             throw new WeComException(ErrorCodes.QueueFull,
                 $"queue full: account {WxId} already holds {_queue.Count} unsent messages (limit {_options.MaxQueuedPerAccount}); retry later");
+        // Counted on demand: at most MaxQueuedPerAccount rows, far cheaper than the insert that follows.
+        var held = 0L;
+        foreach (var row in _open.Values) held += row.Body.Length;
+        if ((held + chars) * 2 > _options.MaxQueuedBytesPerAccount)
+            throw new WeComException(ErrorCodes.QueueFull,
+                $"queue full: account {WxId} already holds {held * 2} bytes of unsettled sends (limit {_options.MaxQueuedBytesPerAccount}); retry later");
     }
 
     /// <summary>
