@@ -50,6 +50,9 @@ public static class ContainerEndpoints
             var tenant = http.Tenant();
             var users = await grains.GetGrain<ITenantGrain>(tenant.Value).GetUsersAsync();
             if (users.All(u => u.UserId != userId)) throw ApiError.NotFound($"userId '{userId}' is not a user of this tenant");
+            var limit = http.RequestServices.GetRequiredService<TenantQuotas>().Options.ContainersOf(tenant.Value);
+            if (limit > 0 && (await TenantContainers(http, grains)).Count >= limit)
+                throw new ApiError(StatusCodes.Status429TooManyRequests, ErrorCodes.QueueFull, $"this tenant already holds {limit} containers, its limit; remove one first");
 
             var ct = http.RequestAborted;
             var hostKey = await HostCall(() => hosts.PickHostForNewContainerAsync(ct));
@@ -158,6 +161,9 @@ public static class ContainerEndpoints
     /// <summary>The container grain if the caller's tenant owns it; 404 otherwise, so other tenants' names stay hidden.</summary>
     public static async Task<IContainerGrain> OwnedContainer(HttpContext http, IGrainFactory grains, HostName hostName)
     {
+        // The tenant's own list first: a name it never created activates no container grain.
+        if (!await grains.GetGrain<ITenantGrain>(http.Tenant().Value).HasContainerAsync(hostName))
+            throw ApiError.NotFound($"container '{hostName}' not found");
         var grain = grains.GetGrain<IContainerGrain>(hostName.Value);
         var view = await grain.GetAsync();
         if (view is null || view.Tenant != http.Tenant()) throw ApiError.NotFound($"container '{hostName}' not found");

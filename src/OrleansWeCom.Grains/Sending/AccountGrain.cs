@@ -87,8 +87,11 @@ public sealed partial class AccountGrain(
 
         var wasOnline = Container?.Status == ContainerStatus.Online;
         if (Container is { } previous && previous.Tenant != binding.Tenant) await DropSendsOfAsync(previous.Tenant);
+        var newTenant = Container?.Tenant != binding.Tenant;
         state.State.Binding = binding;
         await state.WriteStateAsync();
+        // The tenant's list is what the gateway checks a wxId against before it calls this account's grains.
+        if (newTenant) await GrainFactory.GetGrain<ITenantGrain>(binding.Tenant.Value).AddAccountAsync(new WxId(WxId));
         var container = binding;
         if (container.Status == ContainerStatus.Online && !wasOnline)
         {
