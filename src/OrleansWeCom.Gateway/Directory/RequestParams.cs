@@ -29,14 +29,7 @@ public sealed class RequestParams
     {
         var body = await Envelope.ReadLimitedAsync(request, Envelope.MaxJsonBody);
         if (body.Length == 0) return null;
-        try
-        {
-            return JsonNode.Parse(body) as JsonObject
-                   ?? throw ApiError.BadRequest("the request body must be a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.BadRequest($"malformed JSON: {e.Message.Split(". Path:")[0]}");
-        }
+        // Names are case-insensitive here too: one named twice (wxId and WXID) answers 400, as on the send routes.
+        return Sending.SendRequestParser.ParseObject(body);
     }
 }
