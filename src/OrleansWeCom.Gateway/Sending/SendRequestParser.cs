@@ -24,6 +24,8 @@ public static class SendRequestParser
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8)
     {
+        // JSON nodes decode their strings when first read; invalid UTF-8 would fail there, far from here, as a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) throw ApiError.BadRequest("the request body is not valid UTF-8");
         try
         {
             var body = JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
@@ -38,7 +40,8 @@ public static class SendRequestParser
 
     /// <summary>
     /// Names are case-insensitive, so <c>wxId</c> and <c>WXID</c> in one object are one name given twice. A JSON object
-    /// builds its members when first read: read them all here, so a repeat is a 400 now rather than a failure later.
+    /// builds its members and decodes its strings when first read: read them all here, so a repeat or a string that is
+    /// not text is a 400 now rather than a failure later.
     /// </summary>
     private static void RefuseDuplicateNames(JsonNode? node)
     {
@@ -52,11 +55,19 @@ public static class SendRequestParser
                 case JsonArray a:
                     foreach (var item in a) RefuseDuplicateNames(item);
                     break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    // Decoded now: an escaped half of a surrogate pair (\ud800) fails here as a 400, not later as a 500.
+                    _ = v.GetValue<string>();
+                    break;
             }
         }
         catch (ArgumentException)
         {
             throw ApiError.BadRequest("a JSON object names one property twice (names are case-insensitive)");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw ApiError.BadRequest($"malformed JSON: {e.Message}");
         }
     }
 
