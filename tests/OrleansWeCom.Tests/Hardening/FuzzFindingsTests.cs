@@ -51,7 +51,7 @@ public sealed class FuzzFindingsTests
         await LoginAsync(host, "t1", "c-1", W);
         foreach (var body in NotText)
         {
-            using var content = new ByteArrayContent((byte[])body[0]);
+            using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new("application/json");
             using var response = await tenant.PostAsync("/gnapi/open/msg/text", content);
             var error = await response.Content.ReadFromJsonAsync<JsonElement>();

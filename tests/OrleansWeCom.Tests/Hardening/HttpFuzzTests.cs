@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Routing;
@@ -12,10 +13,11 @@ namespace OrleansWeCom.Tests.Hardening;
 /// bodies, duplicate keys, bad UTF-8 and random ids. No answer may be a server error (501 for a seed feature the host has
 /// no call for and 502 from the stub hosts, which refuse every call, are answers by design).
 /// </summary>
-public sealed class HttpFuzzTests
+public sealed class HttpFuzzTests(ITestOutputHelper output)
 {
     private const string W = "1688854355260001";
 
+    /// <summary>WECOM_HTTP_FUZZ_REQUESTS and WECOM_HTTP_FUZZ_SEED make a longer run of the same test.</summary>
     [Fact]
     public async Task Two_thousand_malformed_requests_get_no_server_error()
     {
@@ -25,10 +27,11 @@ public sealed class HttpFuzzTests
         var routes = Routes(host.Services);
         Assert.True(routes.Count > 40, $"only {routes.Count} routes found");
 
-        var random = new Random(18);
+        var requests = int.TryParse(Environment.GetEnvironmentVariable("WECOM_HTTP_FUZZ_REQUESTS"), out var n) ? n : 2000;
+        var random = new Random(int.TryParse(Environment.GetEnvironmentVariable("WECOM_HTTP_FUZZ_SEED"), out var seed) ? seed : 18);
         var failures = new List<string>();
         var statuses = new Dictionary<int, int>();
-        for (var i = 0; i < 2000; i++)
+        for (var i = 0; i < requests; i++)
         {
             var (method, pattern) = routes[random.Next(routes.Count)];
             if (random.Next(10) == 0) method = new[] { "GET", "POST", "PUT", "DELETE", "PATCH" }[random.Next(5)];
@@ -61,6 +64,7 @@ public sealed class HttpFuzzTests
                 failures.Add($"{status} {method} {path}: {await response.Content.ReadAsStringAsync()}");
         }
 
+        output.WriteLine($"HTTP fuzz: {requests} requests, {failures.Count} server errors; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"))}");
         Assert.True(failures.Count == 0, $"{failures.Count} server errors; statuses {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"))}\n{string.Join("\n", failures.Take(10))}");
     }
 
