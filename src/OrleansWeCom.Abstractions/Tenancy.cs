@@ -39,9 +39,15 @@ public interface ITenantGrain : IGrainWithStringKey
 
     [Alias("GetContainers")] Task<IReadOnlyList<HostName>> GetContainersAsync();
 
+    /// <summary>Whether <paramref name="hostName"/> was created for this tenant: the gateway's cheap check before a container grain.</summary>
+    [Alias("HasContainer"), Orleans.Concurrency.AlwaysInterleave] Task<bool> HasContainerAsync(HostName hostName);
+
     [Alias("AddAccount")] Task AddAccountAsync(WxId wxId);
 
     [Alias("GetAccounts")] Task<IReadOnlyList<WxId>> GetAccountsAsync();
+
+    /// <summary>Whether <paramref name="wxId"/> has logged in for this tenant: the gateway's cheap check before an account's grains.</summary>
+    [Alias("HasAccount"), Orleans.Concurrency.AlwaysInterleave] Task<bool> HasAccountAsync(WxId wxId);
 }
 
 /// <summary>Keyed by the SHA-256 of an API key (hex): which tenant the key belongs to.</summary>

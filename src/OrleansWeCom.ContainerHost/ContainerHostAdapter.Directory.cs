@@ -12,16 +12,20 @@ public sealed partial class ContainerHostAdapter
 {
     public async Task<string?> CallAsync(string hostKey, HostCall call, CancellationToken cancellationToken)
     {
-        var api = registry.Get(hostKey);
         var path = call.Path.TrimStart('/');
         using var body = new StringContent(call.BodyJson ?? "{}", Encoding.UTF8, "application/json");
-        var response = await Call(() => call.Method.ToUpperInvariant() switch
+        // The host is looked up inside Call, which answers a host no longer configured as not found rather than 500.
+        var response = await Call(() =>
         {
-            "GET" => api.GetRawAsync(path, call.Query.ToDictionary(p => p.Name, p => p.Value), cancellationToken),
-            "POST" => api.PostRawAsync(path, body, cancellationToken),
-            "PUT" => api.PutRawAsync(path, body, cancellationToken),
-            "DELETE" => api.DeleteRawAsync(path, body, cancellationToken),
-            _ => throw new WeComException(ErrorCodes.BadRequest, $"method {call.Method} is not a host method"),
+            var api = registry.Get(hostKey);
+            return call.Method.ToUpperInvariant() switch
+            {
+                "GET" => api.GetRawAsync(path, call.Query.ToDictionary(p => p.Name, p => p.Value), cancellationToken),
+                "POST" => api.PostRawAsync(path, body, cancellationToken),
+                "PUT" => api.PutRawAsync(path, body, cancellationToken),
+                "DELETE" => api.DeleteRawAsync(path, body, cancellationToken),
+                _ => throw new WeComException(ErrorCodes.BadRequest, $"method {call.Method} is not a host method"),
+            };
         });
         return response.Data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? null : response.Data.GetRawText();
     }

@@ -15,6 +15,10 @@ public static class GatewayExtensions
     {
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Gateway"));
         services.AddSingleton<TenantAuthenticator>();
+        services.AddOptions<QuotaOptions>().Bind(configuration.GetSection("Gateway:Quotas"))
+            .Validate(o => o.RequestsPerSecond >= 0 && o.ContainersPerTenant >= 0 && o.UnknownKeyLookupsPerSecond >= 0, "Gateway:Quotas values must not be negative")
+            .ValidateOnStart();
+        services.AddSingleton<TenantQuotas>();
         services.AddSingleton<SendService>();
         services.AddOptions<Files.FileOptions>().Bind(configuration.GetSection("Files"));
         services.AddSingleton<Files.UploadStore>();

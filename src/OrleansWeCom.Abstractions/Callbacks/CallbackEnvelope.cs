@@ -59,6 +59,13 @@ public static class CallbackParser
     public static bool TryParse(ReadOnlySpan<byte> utf8, [NotNullWhen(true)] out CallbackEnvelope? envelope, [NotNullWhen(false)] out string? error)
     {
         envelope = null;
+        // The reader checks UTF-8 only inside the values it is asked to decode, and then throws what no caller expects.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            error = "the body is not valid UTF-8";
+            return false;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -67,6 +74,12 @@ public static class CallbackParser
         }
         catch (JsonException e)
         {
+            error = $"malformed JSON: {e.Message}";
+            return false;
+        }
+        catch (InvalidOperationException e)
+        {
+            // A string escaping half a surrogate pair (\ud800) cannot be read as text.
             error = $"malformed JSON: {e.Message}";
             return false;
         }

@@ -13,12 +13,20 @@ public static class SendRequestParser
 {
     public const long GifMaxBytes = 5L * 1024 * 1024;
     public const long VideoMaxBytes = 50L * 1024 * 1024;
+
+    /// <summary>The longest text a send may carry: the seed states no limit, so this is ours (ample for a chat message, far below the body cap).</summary>
+    public const int MaxTextChars = 4000;
+
+    /// <summary>The largest body one send may queue (every kind): the outbox keeps it, in memory too, until it is sent.</summary>
+    public const int MaxSendBodyChars = 64 * 1024;
     private static readonly JsonNodeOptions CaseInsensitive = new() { PropertyNameCaseInsensitive = true };
 
     public sealed record ParsedSend(WxId WxId, OutboundMessage Message);
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8)
     {
+        // JSON nodes decode their strings when first read; invalid UTF-8 would fail there, far from here, as a 500.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8)) throw WeComException.BadRequest("the request body is not valid UTF-8");
         try
         {
             var body = JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw WeComException.BadRequest("the request body must be a JSON object");
@@ -33,7 +41,8 @@ public static class SendRequestParser
 
     /// <summary>
     /// Names are case-insensitive, so <c>wxId</c> and <c>WXID</c> in one object are one name given twice. A JSON object
-    /// builds its members when first read: read them all here, so a repeat is a 400 now rather than a failure later.
+    /// builds its members and decodes its strings when first read: read them all here, so a repeat or a string that is
+    /// not text is a 400 now rather than a failure later.
     /// </summary>
     private static void RefuseDuplicateNames(JsonNode? node)
     {
@@ -47,11 +56,19 @@ public static class SendRequestParser
                 case JsonArray a:
                     foreach (var item in a) RefuseDuplicateNames(item);
                     break;
+                case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                    // Decoded now: an escaped half of a surrogate pair (\ud800) fails here as a 400, not later as a 500.
+                    _ = v.GetValue<string>();
+                    break;
             }
         }
         catch (ArgumentException)
         {
             throw WeComException.BadRequest("a JSON object names one property twice (names are case-insensitive)");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw WeComException.BadRequest($"malformed JSON: {e.Message}");
         }
     }
 
@@ -65,11 +82,11 @@ public static class SendRequestParser
         switch (kind)
         {
             case SendKind.Text:
-                RequireText(Text(body, "content"), "content");
+                Content(body);
                 break;
             case SendKind.RoomAt:
                 if (!conversation.IsRoom) throw WeComException.BadRequest("msg/roomAt needs a room conversationId (R:…)");
-                var content = RequireText(Text(body, "content"), "content");
+                var content = Content(body);
                 var atList = Strings(body, "atList");
                 if (atList.Count == 0) throw WeComException.BadRequest("atList must name at least one member, or [\"0\"] for everyone");
                 if (atList.Any(a => a != "0" && !WxId.TryParse(a, out _))) throw WeComException.BadRequest("atList holds an invalid member id");
@@ -102,7 +119,7 @@ public static class SendRequestParser
                 RequireText(Text(body, "url"), "url");
                 break;
             case SendKind.Quote:
-                RequireText(Text(body, "content"), "content");
+                Content(body);
                 RequireText(Text(body, "serverId"), "serverId");
                 break;
             case SendKind.MiniProgramById:
@@ -120,7 +137,18 @@ public static class SendRequestParser
                 forward.Remove(key);
         Set(forward, "wxId", wxId.Value);
         Set(forward, "conversationId", conversation.Value);
-        return new ParsedSend(wxId, new OutboundMessage(kind, conversation, forward.ToJsonString()));
+        var json = forward.ToJsonString();
+        if (json.Length > MaxSendBodyChars)
+            throw new WeComException(ErrorCodes.PayloadTooLarge, $"a send's body may hold at most {MaxSendBodyChars} characters; this one has {json.Length}");
+        return new ParsedSend(wxId, new OutboundMessage(kind, conversation, json));
+    }
+
+    private static string Content(JsonObject body)
+    {
+        var content = RequireText(Text(body, "content"), "content");
+        if (content.Length > MaxTextChars)
+            throw new WeComException(ErrorCodes.PayloadTooLarge, $"content has {content.Length} characters; a text message holds at most {MaxTextChars}");
+        return content;
     }
 
     private static string FileUrl(JsonObject body)

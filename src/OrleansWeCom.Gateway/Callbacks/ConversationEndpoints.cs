@@ -14,7 +14,8 @@ public static class ConversationEndpoints
         {
             var q = http.Request.Query;
             var wxId = await OwnedAccount(http, grains, q["wxId"]);
-            var conversationId = Conversation(q["conversationId"], wxId);
+            // A conversation the account never had lists no messages, without activating a grain for it.
+            if (await KnownConversation(grains, wxId, q["conversationId"]) is not { } conversationId) return Envelope.Ok(Array.Empty<object>());
             var limit = q["limit"].ToString() is { Length: > 0 } l
                 ? int.TryParse(l, out var n) && n > 0 ? n : throw ApiError.BadRequest($"limit must be a positive number, got '{l}'")
                 : 50;
@@ -39,7 +40,8 @@ public static class ConversationEndpoints
         {
             var body = await Envelope.ReadBodyAsync<ConversationReadRequest>(http.Request);
             var wxId = await OwnedAccount(http, grains, body.WxId);
-            var conversationId = Conversation(body.ConversationId, wxId);
+            var conversationId = await KnownConversation(grains, wxId, body.ConversationId)
+                                 ?? throw ApiError.NotFound($"conversation '{body.ConversationId}' of {wxId} not found");
             var summary = await grains.GetGrain<IConversationGrain>(IConversationGrain.Key(wxId, conversationId)).MarkReadAsync();
             if (summary is null || summary.Tenant != http.Tenant()) throw ApiError.NotFound($"conversation '{conversationId}' of {wxId} not found");
             return Envelope.Ok(Summary(summary));
@@ -71,9 +73,16 @@ public static class ConversationEndpoints
     private static async Task<WxId> OwnedAccount(HttpContext http, IGrainFactory grains, string? text)
     {
         var wxId = Require.WxId(text);
-        var accounts = await grains.GetGrain<ITenantGrain>(http.Tenant().Value).GetAccountsAsync();
-        if (!accounts.Contains(wxId)) throw ApiError.NotFound($"account '{wxId}' not found");
+        if (!await grains.GetGrain<ITenantGrain>(http.Tenant().Value).HasAccountAsync(wxId)) throw ApiError.NotFound($"account '{wxId}' not found");
         return wxId;
+    }
+
+    /// <summary>A conversation of the account's list: an id it never had activates no conversation grain.</summary>
+    private static async Task<ConversationId?> KnownConversation(IGrainFactory grains, WxId wxId, string? text)
+    {
+        var id = Conversation(text, wxId);
+        var known = await grains.GetGrain<IAccountConversationsGrain>(wxId.Value).GetAsync();
+        return known.Contains(id) ? id : null;
     }
 
     private static ConversationId Conversation(string? text, WxId owner) =>

@@ -14,6 +14,8 @@ public static class DirectoryEndpoints
             {
                 var bound = route.Bind(await RequestParams.ReadAsync(http.Request));
                 var wxId = Require.WxId(HostRoute.Text(bound.GetValueOrDefault(route.Account)), route.Account);
+                if (!await grains.GetGrain<ITenantGrain>(http.Tenant().Value).HasAccountAsync(wxId))
+                    throw ApiError.NotFound($"account {wxId} not found");
                 var data = await grains.GetGrain<IAccountDirectoryGrain>(wxId.Value).CallAsync(http.Tenant(), route.ToCall(bound));
                 return Envelope.Raw(data);
             });

@@ -23,7 +23,11 @@ public static class HostListEndpoints
             var tenant = http.Tenant();
             var call = new HostCall("GET", path, [], null, cacheKey, DirectoryKeep.Refresh);
             if (http.Request.Query["wxId"].ToString() is { Length: > 0 } given)
-                return Envelope.Raw(await grains.GetGrain<IAccountDirectoryGrain>(Require.WxId(given).Value).CallAsync(tenant, call));
+            {
+                var wxId = Require.WxId(given);
+                if (!await grains.GetGrain<ITenantGrain>(tenant.Value).HasAccountAsync(wxId)) throw ApiError.NotFound($"account {wxId} not found");
+                return Envelope.Raw(await grains.GetGrain<IAccountDirectoryGrain>(wxId.Value).CallAsync(tenant, call));
+            }
 
             foreach (var account in await grains.GetGrain<ITenantGrain>(tenant.Value).GetAccountsAsync())
             {

@@ -27,27 +27,9 @@ public sealed class RequestParams
     /// <summary>The body as a JSON object, null when there is none; 400 when it is not an object, 413 past the limit.</summary>
     public static async Task<JsonObject?> ReadBodyAsync(HttpRequest request)
     {
-        if (request.ContentLength is > Envelope.MaxJsonBody)
-            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > Envelope.MaxJsonBody)
-                throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0) return null;
-        try
-        {
-            return JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) as JsonObject
-                   ?? throw ApiError.BadRequest("the request body must be a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.BadRequest($"malformed JSON: {e.Message.Split(". Path:")[0]}");
-        }
+        var body = await Envelope.ReadLimitedAsync(request, Envelope.MaxJsonBody);
+        if (body.Length == 0) return null;
+        // Names are case-insensitive here too: one named twice (wxId and WXID) answers 400, as on the send routes.
+        return OrleansWeCom.SendRequestParser.ParseObject(body);
     }
 }

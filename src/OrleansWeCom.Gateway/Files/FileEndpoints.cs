@@ -37,9 +37,11 @@ public static class FileEndpoints
                 }
                 else if (string.Equals(disposition.Name.Value, "wxId", StringComparison.OrdinalIgnoreCase))
                 {
+                    // At most 65 characters are read: a longer field is refused without holding it.
                     using var text = new StreamReader(section.Body);
-                    var value = await text.ReadToEndAsync(http.RequestAborted);
-                    wxIdText = value.Length <= 64 ? value.Trim() : throw ApiError.BadRequest("wxId is not a valid id");
+                    var chars = new char[65];
+                    var count = await text.ReadBlockAsync(chars, http.RequestAborted);
+                    wxIdText = count <= 64 ? new string(chars, 0, count).Trim() : throw ApiError.BadRequest("wxId is not a valid id");
                 }
             }
 

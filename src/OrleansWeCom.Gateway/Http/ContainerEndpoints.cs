@@ -47,7 +47,12 @@ public static class ContainerEndpoints
         {
             var body = await Envelope.ReadBodyAsync<CreateContainerRequest>(http.Request);
             var userId = Require.Text(body.UserId, "userId");
-            var created = await grains.GetGrain<IContainerProvisioningGrain>(0).CreateAsync(http.Tenant(), userId);
+            var tenant = http.Tenant();
+            var limit = http.RequestServices.GetRequiredService<TenantQuotas>().Options.ContainersOf(tenant.Value);
+            if (limit > 0 && (await TenantContainers(http, grains)).Count >= limit)
+                throw new ApiError(StatusCodes.Status429TooManyRequests, ErrorCodes.QueueFull, $"this tenant already holds {limit} containers, its limit; remove one first");
+
+            var created = await grains.GetGrain<IContainerProvisioningGrain>(0).CreateAsync(tenant, userId);
             return Envelope.Ok(new CreateContainerResponse(created.QrCode, created.HostName.Value, created.Version, created.CreateTime, created.WxPid));
         });
 
@@ -144,6 +149,9 @@ public static class ContainerEndpoints
     /// <summary>The container grain if the caller's tenant owns it; 404 otherwise, so other tenants' names stay hidden.</summary>
     public static async Task<IContainerGrain> OwnedContainer(HttpContext http, IGrainFactory grains, HostName hostName)
     {
+        // The tenant's own list first: a name it never created activates no container grain.
+        if (!await grains.GetGrain<ITenantGrain>(http.Tenant().Value).HasContainerAsync(hostName))
+            throw ApiError.NotFound($"container '{hostName}' not found");
         var grain = grains.GetGrain<IContainerGrain>(hostName.Value);
         var view = await grain.GetAsync();
         if (view is null || view.Tenant != http.Tenant()) throw ApiError.NotFound($"container '{hostName}' not found");

@@ -43,18 +43,9 @@ public static class Envelope
         if (!request.HasJsonContentType() && request.ContentLength is > 0 && request.ContentType is not null)
             throw ApiError.BadRequest($"expected a JSON body (Content-Type: application/json), got '{request.ContentType}'");
 
-        using var limited = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
-        {
-            if (limited.Length + read > MaxJsonBody)
-                throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {MaxJsonBody} bytes");
-            limited.Write(buffer, 0, read);
-        }
-
-        if (limited.Length == 0) throw ApiError.BadRequest("a JSON request body is required");
-        limited.Position = 0;
+        var body = await ReadLimitedAsync(request, MaxJsonBody);
+        if (body.Length == 0) throw ApiError.BadRequest("a JSON request body is required");
+        using var limited = new MemoryStream(body, writable: false);
         try
         {
             return await JsonSerializer.DeserializeAsync<T>(limited, Json) ?? throw ApiError.BadRequest("the request body must be a JSON object, not null");
@@ -65,6 +56,51 @@ public static class Envelope
             throw ApiError.BadRequest($"malformed JSON{where}: {FirstSentence(e.Message)}");
         }
     }
+
+    /// <summary>
+    /// The body, refused with 413 once it passes <paramref name="max"/>: a declared length before a byte is read, a
+    /// chunked body as soon as the bytes read so far pass the limit, so no request holds more than the limit in memory.
+    /// </summary>
+    public static async Task<byte[]> ReadLimitedAsync(HttpRequest request, long max)
+    {
+        if (request.ContentLength is { } declared && declared > max) throw TooLarge(max);
+        // Kestrel then stops the read itself past the limit, whatever the code below does with it.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature
+            && (feature.MaxRequestBodySize is null || feature.MaxRequestBodySize > max))
+            feature.MaxRequestBodySize = max;
+        var ct = request.HttpContext.RequestAborted;
+        if (request.ContentLength is { } length)
+        {
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, ct);
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > max) throw TooLarge(max);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw TooLarge(max);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static ApiError TooLarge(long max) =>
+        new(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {max} bytes");
 
     private static string FirstSentence(string message)
     {

@@ -8,7 +8,8 @@ internal static partial class MqttLog
     [LoggerMessage(2, LogLevel.Information, "MQTT broker disabled (Mqtt:Enabled=false)")]
     public static partial void Disabled(ILogger logger);
 
-    [LoggerMessage(3, LogLevel.Warning, "MQTT connect of client '{ClientId}' from {Endpoint} refused: {Reason}")]
+    // Debug: anyone can make the broker refuse a connect, so each refusal (and the id a stranger chose) is no warning.
+    [LoggerMessage(3, LogLevel.Debug, "MQTT connect of client '{ClientId}' from {Endpoint} refused: {Reason}")]
     public static partial void ConnectRefused(ILogger logger, string clientId, string? endpoint, string reason);
 
     [LoggerMessage(4, LogLevel.Error, "MQTT connect of client '{ClientId}' refused: the API key could not be checked")]

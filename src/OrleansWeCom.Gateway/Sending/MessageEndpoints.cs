@@ -49,14 +49,9 @@ public static class MessageEndpoints
 
     private static async Task<System.Text.Json.Nodes.JsonObject> ReadAsync(HttpRequest request)
     {
-        if (request.ContentLength is > Envelope.MaxJsonBody)
-            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > Envelope.MaxJsonBody)
-            throw new ApiError(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, $"request body exceeds {Envelope.MaxJsonBody} bytes");
-        if (buffer.Length == 0) throw ApiError.BadRequest("a JSON request body is required");
-        return SendRequestParser.ParseObject(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        var body = await Envelope.ReadLimitedAsync(request, Envelope.MaxJsonBody);
+        if (body.Length == 0) throw ApiError.BadRequest("a JSON request body is required");
+        return SendRequestParser.ParseObject(body);
     }
 }
 
@@ -84,6 +79,9 @@ public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes, Orle
             parsed = SendRequestParser.Parse(kind, body, u => known.GetValueOrDefault(u));
         }
 
+        // A wxId the tenant never logged in activates no account grain (which would read the outbox).
+        if (!await grains.GetGrain<ITenantGrain>(tenant.Value).HasAccountAsync(parsed.WxId))
+            throw ApiError.NotFound($"account {parsed.WxId} not found");
         // One grain call: the account checks that it is the tenant's and online, and persists the send.
         return await grains.GetGrain<IAccountGrain>(parsed.WxId.Value).EnqueueForAsync(tenant, parsed.Message, idempotencyKey);
     }

@@ -31,6 +31,8 @@ public sealed partial class ContainerGrain
         S.Deadline = now + _options.DefaultQrLifetime;
         Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);
         await CommitAsync();
+        // The tenant's list is what the gateway checks a hostname against before it calls this grain.
+        await GrainFactory.GetGrain<ITenantGrain>(tenant.Value).AddContainerAsync(Name);
     }
 
     /// <summary>

@@ -90,8 +90,11 @@ public sealed partial class AccountGrain(
 
         var wasOnline = Container?.Status == ContainerStatus.Online;
         if (Container is { } previous && previous.Tenant != binding.Tenant) await DropSendsOfAsync(previous.Tenant);
+        var newTenant = Container?.Tenant != binding.Tenant;
         state.State.Binding = binding;
         await state.WriteStateAsync();
+        // The tenant's list is what the gateway checks a wxId against before it calls this account's grains.
+        if (newTenant) await GrainFactory.GetGrain<ITenantGrain>(binding.Tenant.Value).AddAccountAsync(new WxId(WxId));
         var container = binding;
         if (container.Status == ContainerStatus.Online && !wasOnline)
         {
@@ -115,7 +118,7 @@ public sealed partial class AccountGrain(
         if (idempotencyKey is not null && _idempotency.Find(idempotencyKey) is { } recent) return SameRequest(idempotencyKey, recent, message);
         try
         {
-            EnsureAccepting(1);
+            EnsureAccepting(1, message.BodyJson.Length);
         }
         catch (WeComException) when (idempotencyKey is not null)
         {
@@ -145,7 +148,7 @@ public sealed partial class AccountGrain(
 
     public async Task<IReadOnlyList<string>> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages)
     {
-        EnsureAccepting(messages.Count);
+        EnsureAccepting(messages.Count, messages.Sum(m => (long)m.BodyJson.Length));
         var rows = messages.Select(m => NewRow(m, null)).ToList();
         await Task.WhenAll(rows.Select(outbox.InsertAsync));
         foreach (var row in rows) Accept(row);
@@ -158,13 +161,19 @@ public sealed partial class AccountGrain(
 
     public Task<int> GetQueueLengthAsync() => Task.FromResult(_queue.Count);
 
-    private void EnsureAccepting(int count)
+    private void EnsureAccepting(int count, long chars)
     {
         if (Container is null)
             throw WeComException.NotFound($"account {WxId} is not logged in anywhere");
         if (_queue.Count + count > _options.MaxQueuedPerAccount)
             throw new WeComException(ErrorCodes.QueueFull,
                 $"queue full: account {WxId} already holds {_queue.Count} unsent messages (limit {_options.MaxQueuedPerAccount}); retry later");
+        // Counted on demand: at most MaxQueuedPerAccount rows, far cheaper than the insert that follows.
+        var held = 0L;
+        foreach (var row in _open.Values) held += row.Body.Length;
+        if ((held + chars) * 2 > _options.MaxQueuedBytesPerAccount)
+            throw new WeComException(ErrorCodes.QueueFull,
+                $"queue full: account {WxId} already holds {held * 2} bytes of unsettled sends (limit {_options.MaxQueuedBytesPerAccount}); retry later");
     }
 
     /// <summary>

@@ -41,6 +41,12 @@ public sealed class SendingOptions
     /// <summary>Accepted but unsent messages one account may hold before new sends get "queue full".</summary>
     public int MaxQueuedPerAccount { get; set; } = 10_000;
 
+    /// <summary>
+    /// Memory the bodies of one account's unsettled sends (queued, or sent and waiting for their echo) may take, at two
+    /// bytes a character as they are held; new sends get "queue full" beyond it.
+    /// </summary>
+    public long MaxQueuedBytesPerAccount { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>First back-off after a frequency error (-1000999); doubles up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan FrequencyBackoff { get; set; } = TimeSpan.FromSeconds(2);
 

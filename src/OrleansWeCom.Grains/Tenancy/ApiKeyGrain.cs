@@ -16,6 +16,11 @@ public sealed class ApiKeyGrain(
         await state.ClearStateAsync();
     }
 
-    public Task<TenantId?> ResolveAsync() =>
-        Task.FromResult(state.State.TenantId is { } t ? new TenantId(t) : (TenantId?)null);
+    public Task<TenantId?> ResolveAsync()
+    {
+        if (state.State.TenantId is { } t) return Task.FromResult<TenantId?>(new TenantId(t));
+        // A key no tenant holds (a guess, a revoked key) keeps no activation in memory.
+        DeactivateOnIdle();
+        return Task.FromResult<TenantId?>(null);
+    }
 }

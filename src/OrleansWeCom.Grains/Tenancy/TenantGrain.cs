@@ -81,8 +81,12 @@ public sealed class TenantGrain(
         await state.WriteStateAsync();
     }
 
+    public Task<bool> HasContainerAsync(HostName hostName) => Task.FromResult(state.State.Containers.Contains(hostName.Value));
+
     public Task<IReadOnlyList<HostName>> GetContainersAsync() =>
         Task.FromResult<IReadOnlyList<HostName>>(state.State.Containers.Select(h => new HostName(h)).ToList());
+
+    public Task<bool> HasAccountAsync(WxId wxId) => Task.FromResult(state.State.Accounts.Contains(wxId.Value));
 
     public async Task AddAccountAsync(WxId wxId)
     {

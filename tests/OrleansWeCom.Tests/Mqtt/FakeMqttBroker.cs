@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -76,13 +77,13 @@ public sealed class FakeMqttBroker : IAsyncDisposable
     public int Port { get; }
     public RecordingSendHandler Sends { get; }
 
-    public static async Task<FakeMqttBroker> StartAsync(Action<MqttOptions>? configure = null)
+    public static async Task<FakeMqttBroker> StartAsync(Action<MqttOptions>? configure = null, ILogger<WeComMqttServer>? logger = null)
     {
         var options = new MqttOptions { Port = MqttTestClient.FreePort() };
         configure?.Invoke(options);
         var sends = new RecordingSendHandler();
         var tenants = new FixedTenants(new Dictionary<string, TenantId> { [KeyA] = TenantA, [KeyB] = TenantB });
-        var server = new WeComMqttServer(Options.Create(options), tenants, sends, NullLogger<WeComMqttServer>.Instance);
+        var server = new WeComMqttServer(Options.Create(options), tenants, sends, logger ?? NullLogger<WeComMqttServer>.Instance);
         await server.StartAsync(CancellationToken.None);
         return new FakeMqttBroker(server, options.Port, sends);
     }
