@@ -26,8 +26,8 @@ public sealed class FuzzFindingsTests
     [MemberData(nameof(NotText))]
     public void The_send_parser_refuses_strings_that_are_not_text_with_400(byte[] body)
     {
-        var error = Assert.Throws<ApiError>(() => SendRequestParser.Parse(SendKind.Text, SendRequestParser.ParseObject(body)));
-        Assert.Equal(400, error.Status);
+        var error = Assert.Throws<WeComException>(() => SendRequestParser.Parse(SendKind.Text, SendRequestParser.ParseObject(body)));
+        Assert.Equal(ErrorCodes.BadRequest, error.Code);
     }
 
     [Theory]
