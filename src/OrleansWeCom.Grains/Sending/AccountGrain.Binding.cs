@@ -33,6 +33,8 @@ public sealed partial class AccountGrain
         }
 
         _idempotency.Clear();
+        SyncDepth();
+        CountSettled("failed", dropped.Count);
         if (dropped.Count > 0) LogSendsDropped(logger, WxId, dropped.Count, previous.Value);
     }
 
