@@ -13,4 +13,7 @@ public sealed class EventLogReaderGrain(IEventLog log) : Grain, IEventLogReaderG
 
     public Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit) =>
         log.ReadDeadAsync(tenant, after, limit);
+
+    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long after, int limit) =>
+        log.ReadTenantAsync(tenant, after, limit);
 }

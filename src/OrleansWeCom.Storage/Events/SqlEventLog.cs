@@ -179,6 +179,12 @@ public sealed class SqlEventLog : IEventLog, IAsyncDisposable
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@a", account); Sql.Add(c, "@after", afterSeq); Sql.Add(c, "@n", limit); },
             r => ReadStored(r).Entry, cancellationToken);
 
+    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
+        ListAsync(
+            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
+            r => ReadStored(r).Entry, cancellationToken);
+
     public Task<IReadOnlyList<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after AND delivery_state = 0 ORDER BY tenant_seq LIMIT @n",
