@@ -65,10 +65,10 @@ public interface IEventLogReaderGrain : IGrainWithIntegerKey
 {
     [Alias("ReadAccount")] Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long after, int limit);
 
-    [Alias("ReadDead")] Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit);
+    /// <summary>Every event of the tenant after <paramref name="afterTenantSeq"/>, in the tenant's order.</summary>
+    [Alias("ReadTenant")] Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit);
 
-    /// <summary>The tenant's events after a tenant sequence number, in order (the live stream's source).</summary>
-    [Alias("ReadTenant")] Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long after, int limit);
+    [Alias("ReadDead")] Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit);
 }
 
 public static class EventAccounts

@@ -43,24 +43,12 @@ public static class ContainerEndpoints
 {
     public static void MapContainers(this RouteGroupBuilder open)
     {
-        open.MapPost("/container/create", async (HttpContext http, IGrainFactory grains, IContainerHosts hosts, TimeProvider time) =>
+        open.MapPost("/container/create", async (HttpContext http, IGrainFactory grains) =>
         {
             var body = await Envelope.ReadBodyAsync<CreateContainerRequest>(http.Request);
             var userId = Require.Text(body.UserId, "userId");
-            var tenant = http.Tenant();
-            var users = await grains.GetGrain<ITenantGrain>(tenant.Value).GetUsersAsync();
-            if (users.All(u => u.UserId != userId)) throw ApiError.NotFound($"userId '{userId}' is not a user of this tenant");
-
-            var ct = http.RequestAborted;
-            var hostKey = await HostCall(() => hosts.PickHostForNewContainerAsync(ct));
-            var created = await HostCall(() => hosts.CreateAsync(hostKey, userId, ct));
-            if (!HostName.TryParse(created.HostName, out var hostName))
-                throw new ApiError(StatusCodes.Status502BadGateway, ErrorCodes.HostError, $"container host '{hostKey}' returned an invalid hostname");
-            var createTime = created.CreateTime ?? time.GetUtcNow().ToString("yyyy-MM-dd HH:mm:ss");
-            await grains.GetGrain<IContainerGrain>(hostName.Value)
-                .InitializeAsync(tenant, userId, hostKey, created.QrCode, created.Version, created.WxPid, createTime);
-            await grains.GetGrain<ITenantGrain>(tenant.Value).AddContainerAsync(hostName);
-            return Envelope.Ok(new CreateContainerResponse(QrPath(hostName), hostName.Value, created.Version, createTime, created.WxPid));
+            var created = await grains.GetGrain<IContainerProvisioningGrain>(0).CreateAsync(http.Tenant(), userId);
+            return Envelope.Ok(new CreateContainerResponse(created.QrCode, created.HostName.Value, created.Version, created.CreateTime, created.WxPid));
         });
 
         open.MapPost("/container/verify", async (HttpContext http, IGrainFactory grains) =>
@@ -116,16 +104,14 @@ public static class ContainerEndpoints
             return Envelope.Ok(history.Select(t => new { at = t.At.ToUnixTimeMilliseconds(), from = t.From, to = t.To, reason = t.Reason, deadline = t.Deadline?.ToUnixTimeMilliseconds() }));
         });
 
-        open.MapGet("/container/{hostname}/qrcode", async (string hostname, HttpContext http, IGrainFactory grains, IContainerHosts hosts) =>
+        open.MapGet("/container/{hostname}/qrcode", async (string hostname, HttpContext http, IGrainFactory grains) =>
         {
-            var container = await OwnedContainer(http, grains, Require.HostName(hostname));
-            var qr = await container.GetQrCodePathAsync() ?? throw ApiError.NotFound($"container '{hostname}' has no QR code to scan");
-            var (content, contentType) = await HostCall(() => hosts.DownloadAsync(qr.HostKey, qr.Path, http.RequestAborted));
-            return Results.Stream(content, contentType);
+            var qr = await grains.GetGrain<IContainerProvisioningGrain>(0).GetQrCodeAsync(http.Tenant(), Require.HostName(hostname));
+            return Results.File(qr.Content, qr.ContentType);
         });
     }
 
-    public static string QrPath(HostName hostName) => $"/gnapi/open/container/{hostName}/qrcode";
+    public static string QrPath(HostName hostName) => ContainerPaths.QrCode(hostName);
 
     private static void MapBulk(RouteGroupBuilder open, string path, Func<IContainerGrain, Task> command) =>
         open.MapPost(path, async (HttpContext http, IGrainFactory grains) =>

@@ -186,7 +186,7 @@ public sealed partial class WeComMqttServer
         {
             return MqttSendMessage.IdOf(MqttSendMessage.ParseBody(payload));
         }
-        catch (ApiError)
+        catch (Exception e) when (e is ApiError or WeComException)
         {
             return null;
         }

@@ -45,6 +45,9 @@ public sealed partial class AccountGrain(
         var (open, lastAttempt, unknown) = await outbox.LoadAccountAsync(WxId, now - _options.UnknownOutcomeWindow, cancellationToken);
         // The previous activation's last send counts on the wall clock: its monotonic clock may have been another machine's.
         if (lastAttempt is { } last) _pacer.AnsweredAt(last);
+        // A call started with no answer recorded may still reach the host a while after its start.
+        if (open.Where(r => r.State == SendState.Sending && r.HostMsgId is null).Max(r => r.LastAttemptAt) is { } started)
+            _pacer.AnsweredAt(started, _options.InFlightGrace);
         _unknown.AddRange(unknown);
         _reminderSet = open.Any(r => r.State == SendState.Queued);
         // The sequence is written with the binding only; rows accepted since then must still come before new ones.

@@ -22,12 +22,17 @@ public sealed class SendPacer(TimeProvider time, TimeSpan gap, TimeSpan maxLead)
     /// <summary>The host answered the previous send at <paramref name="timestamp"/> (this process's monotonic clock).</summary>
     public void Answered(long timestamp) => _earliest = timestamp + Ticks(gap);
 
-    /// <summary>The previous send was answered at a wall-clock time: in another activation, or on another silo.</summary>
-    public void AnsweredAt(DateTimeOffset wallTime)
+    /// <summary>
+    /// The previous send was answered at a wall-clock time: in another activation, or on another silo. With a
+    /// <paramref name="grace"/>, the time is only when its call started and the host may have received it up to that much
+    /// later. The wait is capped at a gap plus the grace, so a clock stamped ahead on another silo holds back no longer.
+    /// </summary>
+    public void AnsweredAt(DateTimeOffset wallTime, TimeSpan grace = default)
     {
-        var remaining = wallTime + gap - time.GetUtcNow();
+        var remaining = wallTime + grace + gap - time.GetUtcNow();
+        var cap = gap + grace;
         var now = time.GetTimestamp();
-        var earliest = now + Ticks(remaining > TimeSpan.Zero ? (remaining < gap ? remaining : gap) : TimeSpan.Zero);
+        var earliest = now + Ticks(remaining > TimeSpan.Zero ? (remaining < cap ? remaining : cap) : TimeSpan.Zero);
         if (_earliest is not { } known || earliest > known) _earliest = earliest;
     }
 

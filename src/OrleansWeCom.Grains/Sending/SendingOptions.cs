@@ -15,6 +15,13 @@ public sealed class SendingOptions
     public TimeSpan PacingMargin { get; set; } = TimeSpan.FromMicroseconds(500);
 
     /// <summary>
+    /// A send whose call a lost activation started and whose answer it never recorded may reach the host this long after
+    /// the call's recorded start (the request in flight, a busy host reading it late): the account's next send waits a
+    /// gap after that. It delays only accounts caught mid-send by a crash.
+    /// </summary>
+    public TimeSpan InFlightGrace { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// How long before its moment a send's turn may begin. The turn takes a budget token and marks the send durably as
     /// being sent, then hands it to the <see cref="SendClock"/>, which starts the host call at the moment itself. Each
     /// account learns how far ahead its turns must begin (the timer's lateness plus the mark); this caps it. A silo lost

@@ -17,6 +17,7 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
         }
 
         Require(options.AccountSendInterval > TimeSpan.Zero, nameof(options.AccountSendInterval), "must be positive");
+        Require(options.InFlightGrace >= TimeSpan.Zero, nameof(options.InFlightGrace), "must not be negative");
         Require(options.PacingMargin >= TimeSpan.Zero, nameof(options.PacingMargin), "must not be negative");
         Require(options.MaxPrepareAhead >= TimeSpan.Zero && options.MaxPrepareAhead < options.AccountSendInterval, nameof(options.MaxPrepareAhead),
             "must be at least zero and shorter than WeCom:Limits:AccountSendInterval");

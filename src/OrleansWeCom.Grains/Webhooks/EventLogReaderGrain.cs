@@ -11,9 +11,9 @@ public sealed class EventLogReaderGrain(IEventLog log) : Grain, IEventLogReaderG
     public Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long after, int limit) =>
         log.ReadAccountAsync(tenant, account, after, limit);
 
+    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit) =>
+        log.ReadTenantAsync(tenant, afterTenantSeq, Math.Clamp(limit, 1, 1000));
+
     public Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit) =>
         log.ReadDeadAsync(tenant, after, limit);
-
-    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long after, int limit) =>
-        log.ReadTenantAsync(tenant, after, limit);
 }

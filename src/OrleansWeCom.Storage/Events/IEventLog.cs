@@ -13,7 +13,7 @@ public interface IEventLog
 
     Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Every event of the tenant after a tenant sequence number, in order, whatever its delivery state.</summary>
+    /// <summary>Every event of a tenant after a tenant sequence number, in that order, whatever its delivery.</summary>
     Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Pending events after a tenant sequence number, in order.</summary>

@@ -26,6 +26,9 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
 
     private readonly StorageDatabase _database = databases[StorageComponent.Inbox];
 
+    /// <summary>The advisory lock inbox writers share on PostgreSQL (any constant of ours; it spells "wecomibx").</summary>
+    private const long InsertLock = 0x7765636F6D696278;
+
     public StorageDatabase Database => _database;
 
     /// <summary>
@@ -35,6 +38,16 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
     internal async Task<long?[]> WriteAsync(WriterSession session, IReadOnlyList<InboxWrite> writes, long now, CancellationToken cancellationToken)
     {
         var ids = new long?[writes.Count];
+        if (_database.IsPostgreSql && writes.Any(w => w.Callback is not null))
+        {
+            // Readers follow each queue by id. Ids are drawn at insert and seen at commit, so two gateways committing in
+            // the other order would let a reader pass a row before it appears; writers take turns instead, holding this
+            // lock until their commit, so every queue's ids become visible in order.
+            await using var turn = session.Command("SELECT pg_advisory_xact_lock(@lock)");
+            Sql.Add(turn, "lock", InsertLock);
+            await turn.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         for (var i = 0; i < writes.Count; i++)
         {
             if (writes[i].Callback is not { } c) continue;

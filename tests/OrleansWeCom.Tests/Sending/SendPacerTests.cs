@@ -58,6 +58,21 @@ public sealed class SendPacerTests
     }
 
     [Fact]
+    public void A_call_a_lost_activation_started_without_an_answer_holds_back_a_gap_after_its_start_plus_the_grace()
+    {
+        var pacer = Pacer();
+        var grace = TimeSpan.FromSeconds(1);
+        pacer.AnsweredAt(_time.GetUtcNow() - TimeSpan.FromMilliseconds(300), grace);
+
+        // The host may have read it as late as 700 ms from now: the next send starts a gap after that.
+        Assert.Equal(TimeSpan.FromMilliseconds(1200.5), _time.GetElapsedTime(_time.GetTimestamp(), pacer.NextMoment()));
+
+        var stamped = Pacer();
+        stamped.AnsweredAt(_time.GetUtcNow() + TimeSpan.FromMinutes(5), grace);
+        Assert.Equal(Gap + grace, _time.GetElapsedTime(_time.GetTimestamp(), stamped.NextMoment()));
+    }
+
+    [Fact]
     public void An_answer_stamped_in_the_future_by_another_silo_holds_back_no_longer_than_one_gap()
     {
         var pacer = Pacer();

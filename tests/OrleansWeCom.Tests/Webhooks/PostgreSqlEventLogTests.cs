@@ -62,6 +62,10 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
         await siloA.MarkDeadAsync(tenant, 4, 3, "HTTP 500", DateTimeOffset.UtcNow);
         Assert.Equal(5, (await siloB.ReadPendingAsync(tenant, 0, 1)).Single().Entry.TenantSeq);
         Assert.Equal(events[3].MsgId, (await siloB.ReadDeadAsync(tenant, 0, 10)).Single().Entry.Event.MsgId);
+        // The cluster client's live read: every event of the tenant after a number, delivered, dead or pending alike.
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), (await siloB.ReadTenantAsync(tenant, 0, 10)).Select(r => r.TenantSeq));
+        Assert.Equal([6L, 7, 8], (await siloA.ReadTenantAsync(tenant, 5, 3)).Select(r => r.TenantSeq));
+        Assert.Empty(await siloA.ReadTenantAsync(new TenantId("t-pg-other"), 0, 10));
         Assert.Equal(1, await siloB.RequeueDeadAsync(tenant, null, DateTimeOffset.UtcNow));
         Assert.Equal(4, (await siloA.ReadReplaysAsync(tenant, 10)).Single().Entry.TenantSeq);
         Assert.Equal(events.Count, await siloA.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1)));

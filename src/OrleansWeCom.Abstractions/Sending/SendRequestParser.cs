@@ -1,12 +1,13 @@
 using System.Text.Json;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
-using OrleansWeCom.Gateway.Http;
 
-namespace OrleansWeCom.Gateway.Sending;
+namespace OrleansWeCom;
 
 /// <summary>
 /// Validates a send body of any kind up front, with the seed's rules, and turns it into the host request body.
-/// Shared by the HTTP endpoints and MQTT so both refuse the same things with the same words.
+/// The one validation of HTTP, MQTT and the cluster client's facade: all three refuse the same send with the same
+/// <see cref="WeComException"/> (code and message), which each edge passes on in its own envelope.
 /// </summary>
 public static class SendRequestParser
 {
@@ -20,13 +21,13 @@ public static class SendRequestParser
     {
         try
         {
-            var body = JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
+            var body = JsonNode.Parse(utf8, CaseInsensitive) as JsonObject ?? throw WeComException.BadRequest("the request body must be a JSON object");
             RefuseDuplicateNames(body);
             return body;
         }
         catch (JsonException e)
         {
-            throw ApiError.BadRequest($"malformed JSON: {e.Message}");
+            throw WeComException.BadRequest($"malformed JSON: {e.Message}");
         }
     }
 
@@ -50,59 +51,59 @@ public static class SendRequestParser
         }
         catch (ArgumentException)
         {
-            throw ApiError.BadRequest("a JSON object names one property twice (names are case-insensitive)");
+            throw WeComException.BadRequest("a JSON object names one property twice (names are case-insensitive)");
         }
     }
 
     /// <summary>Checks the body for <paramref name="kind"/>; <paramref name="fileSize"/> tells a referenced file's size when known.</summary>
     public static ParsedSend Parse(SendKind kind, JsonObject body, Func<string, long?>? fileSize = null)
     {
-        var wxId = Require.WxId(Text(body, "wxId"));
+        var wxId = RequireWxId(Text(body, "wxId"));
         if (!ConversationId.TryParse(Text(body, "conversationId"), wxId, out var conversation, out var error))
-            throw ApiError.BadRequest(error);
+            throw WeComException.BadRequest(error);
 
         switch (kind)
         {
             case SendKind.Text:
-                Require.Text(Text(body, "content"), "content");
+                RequireText(Text(body, "content"), "content");
                 break;
             case SendKind.RoomAt:
-                if (!conversation.IsRoom) throw ApiError.BadRequest("msg/roomAt needs a room conversationId (R:…)");
-                var content = Require.Text(Text(body, "content"), "content");
+                if (!conversation.IsRoom) throw WeComException.BadRequest("msg/roomAt needs a room conversationId (R:…)");
+                var content = RequireText(Text(body, "content"), "content");
                 var atList = Strings(body, "atList");
-                if (atList.Count == 0) throw ApiError.BadRequest("atList must name at least one member, or [\"0\"] for everyone");
-                if (atList.Any(a => a != "0" && !WxId.TryParse(a, out _))) throw ApiError.BadRequest("atList holds an invalid member id");
+                if (atList.Count == 0) throw WeComException.BadRequest("atList must name at least one member, or [\"0\"] for everyone");
+                if (atList.Any(a => a != "0" && !WxId.TryParse(a, out _))) throw WeComException.BadRequest("atList holds an invalid member id");
                 var placeholders = CountOf(content, "{$@}");
                 if (placeholders > 0 && placeholders != atList.Count)
-                    throw ApiError.BadRequest($"content has {placeholders} {{$@}} placeholders but atList names {atList.Count} members");
+                    throw WeComException.BadRequest($"content has {placeholders} {{$@}} placeholders but atList names {atList.Count} members");
                 break;
             case SendKind.Image or SendKind.File or SendKind.Voice:
                 FileUrl(body);
                 break;
             case SendKind.Gif:
                 if (fileSize?.Invoke(FileUrl(body)) is > GifMaxBytes)
-                    throw ApiError.BadRequest("a gif over 5 MB must be sent as a file: use msg/file");
+                    throw WeComException.BadRequest("a gif over 5 MB must be sent as a file: use msg/file");
                 break;
             case SendKind.Video:
                 if (fileSize?.Invoke(FileUrl(body)) is > VideoMaxBytes)
-                    throw ApiError.BadRequest("a video over 50 MB is refused by WeCom; compress it or send a link");
+                    throw WeComException.BadRequest("a video over 50 MB is refused by WeCom; compress it or send a link");
                 break;
             case SendKind.PersonCard:
-                Require.WxId(Text(body, "personCardUserId"), "personCardUserId");
+                RequireWxId(Text(body, "personCardUserId"), "personCardUserId");
                 break;
             case SendKind.Link:
-                Require.Text(Text(body, "title"), "title");
-                Require.Text(Text(body, "url"), "url");
+                RequireText(Text(body, "title"), "title");
+                RequireText(Text(body, "url"), "url");
                 break;
             case SendKind.MiniProgram:
-                foreach (var name in new[] { "username", "appid", "title" }) Require.Text(Text(body, name), name);
+                foreach (var name in new[] { "username", "appid", "title" }) RequireText(Text(body, name), name);
                 break;
             case SendKind.VideoNum:
-                Require.Text(Text(body, "url"), "url");
+                RequireText(Text(body, "url"), "url");
                 break;
             case SendKind.Quote:
-                Require.Text(Text(body, "content"), "content");
-                Require.Text(Text(body, "serverId"), "serverId");
+                RequireText(Text(body, "content"), "content");
+                RequireText(Text(body, "serverId"), "serverId");
                 break;
             case SendKind.MiniProgramById:
                 Id(body, "miniProgramId");
@@ -124,18 +125,18 @@ public static class SendRequestParser
 
     private static string FileUrl(JsonObject body)
     {
-        var url = Require.Text(Text(body, "fileUrl"), "fileUrl");
+        var url = RequireText(Text(body, "fileUrl"), "fileUrl");
         var absolute = Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
         if (!absolute && !url.StartsWith('/'))
-            throw ApiError.BadRequest("fileUrl must be an http(s) address or a path returned by file/upload");
+            throw WeComException.BadRequest("fileUrl must be an http(s) address or a path returned by file/upload");
         return url;
     }
 
     private static void Id(JsonObject body, string name)
     {
-        var node = body[name] ?? throw ApiError.BadRequest($"{name} is required");
+        var node = body[name] ?? throw WeComException.BadRequest($"{name} is required");
         if (node is not JsonValue value || !(value.TryGetValue<long>(out var n) || (value.TryGetValue<string>(out var s) && long.TryParse(s, out n))) || n <= 0)
-            throw ApiError.BadRequest($"{name} must be a positive number");
+            throw WeComException.BadRequest($"{name} must be a positive number");
     }
 
     private static string? Text(JsonObject body, string name) => body[name] switch
@@ -143,14 +144,14 @@ public static class SendRequestParser
         null => null,
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         JsonValue v when v.GetValueKind() is JsonValueKind.Number => v.ToJsonString(),
-        _ => throw ApiError.BadRequest($"{name} must be a string"),
+        _ => throw WeComException.BadRequest($"{name} must be a string"),
     };
 
     private static List<string> Strings(JsonObject body, string name) => body[name] switch
     {
         null => [],
-        JsonArray array => array.Select(n => n is JsonValue v && (v.TryGetValue<string>(out var s) || (s = v.ToJsonString()) is not null) ? s : throw ApiError.BadRequest($"{name} must be an array of ids")).ToList(),
-        _ => throw ApiError.BadRequest($"{name} must be an array of ids"),
+        JsonArray array => array.Select(n => n is JsonValue v && (v.TryGetValue<string>(out var s) || (s = v.ToJsonString()) is not null) ? s : throw WeComException.BadRequest($"{name} must be an array of ids")).ToList(),
+        _ => throw WeComException.BadRequest($"{name} must be an array of ids"),
     };
 
     private static void Set(JsonObject body, string name, string value)
@@ -165,5 +166,17 @@ public static class SendRequestParser
         var count = 0;
         for (var i = text.IndexOf(token, StringComparison.Ordinal); i >= 0; i = text.IndexOf(token, i + token.Length, StringComparison.Ordinal)) count++;
         return count;
+    }
+
+    private static string RequireText([NotNull] string? value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw WeComException.BadRequest($"{name} is required");
+        return value;
+    }
+
+    private static WxId RequireWxId(string? value, string name = "wxId")
+    {
+        RequireText(value, name);
+        return WxId.TryParse(value, out var id) ? id : throw WeComException.BadRequest($"{name} '{value}' is not a valid id (digits only)");
     }
 }
