@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of OrleansWeCom on a fresh Debian machine.
-# Installs and starts what the tests need (a private PostgreSQL on loopback, the mosquitto clients), then
+# Installs and starts what the tests need (a private PostgreSQL on loopback, the mosquitto clients, Chromium), then
 # runs the whole solution and ends with a plain "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,13 @@ if ! command -v mosquitto_pub >/dev/null 2>&1 || ! command -v mosquitto_sub >/de
   echo "Installing mosquitto-clients from Debian's packages..."
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq mosquitto-clients >/dev/null
+fi
+
+# The console test drives Debian's Chromium through Playwright (never a browser Playwright downloads itself).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing chromium from Debian's packages..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 
 # A throw-away cluster owned by the postgres user, on its own port, started for this run only.

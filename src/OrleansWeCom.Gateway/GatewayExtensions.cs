@@ -20,6 +20,11 @@ public static class GatewayExtensions
             .ValidateOnStart();
         services.AddSingleton<TenantQuotas>();
         services.AddSingleton<SendService>();
+        services.AddOptions<Webhooks.EventStreamOptions>().Bind(configuration.GetSection("Gateway:EventStream"))
+            .Validate(o => o.MaxConnectionsPerTenant > 0 && o.PollInterval > TimeSpan.Zero && o.HeartbeatInterval > TimeSpan.Zero,
+                "Gateway:EventStream: MaxConnectionsPerTenant, PollInterval and HeartbeatInterval must be positive")
+            .ValidateOnStart();
+        services.AddSingleton<Webhooks.EventStreamConnections>();
         services.AddOptions<Files.FileOptions>().Bind(configuration.GetSection("Files"));
         services.AddSingleton<Files.UploadStore>();
         services.AddSingleton<Files.UploadHandOff>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -27,5 +28,38 @@ public static class WeComTelemetry
     public static readonly Histogram<double> WebhookLatency = Meter.CreateHistogram<double>("wecom.webhooks.latency", "ms", "Time a tenant's webhook took to answer");
     public static readonly Counter<long> LifecycleTransitions = Meter.CreateCounter<long>("wecom.accounts.transitions", "{transition}", "Container life-cycle transitions, by new status");
     public static readonly Histogram<double> LoginDuration = Meter.CreateHistogram<double>("wecom.accounts.login_duration", "s", "From container creation to the account online");
+    public static readonly UpDownCounter<long> Accounts = Meter.CreateUpDownCounter<long>("wecom.accounts", "{account}", "Containers active in this silo, by status");
+    public static readonly Counter<long> WebhookDeadLetters = Meter.CreateCounter<long>("wecom.webhooks.dead_letters", "{event}", "Events given up on after their retries and kept as dead letters");
     public static readonly Counter<long> HostCircuitChanges = Meter.CreateCounter<long>("wecom.hosts.circuit_changes", "{change}", "Container host circuit breaker changes, by host and state");
+
+    // Observable gauges read the live values of the components that hold them; each registers a reader under a key.
+    private static readonly ConcurrentDictionary<object, Func<(long Backlog, TimeSpan OldestAge)>> InboxQueues = new();
+    private static readonly ConcurrentDictionary<string, Func<string>> Circuits = new();
+
+    public static readonly ObservableGauge<long> InboxBacklog = Meter.CreateObservableGauge("wecom.inbox.backlog",
+        () => InboxQueues.Values.Sum(read => read().Backlog), "{callback}", "Callbacks delivered from this silo's inbox queues and not yet marked processed");
+
+    public static readonly ObservableGauge<double> InboxOldestAge = Meter.CreateObservableGauge("wecom.inbox.oldest_age",
+        () => InboxQueues.Values.Select(read => read().OldestAge.TotalSeconds).DefaultIfEmpty(0).Max(), "s",
+        "Age of the oldest callback delivered from this silo's inbox queues and not yet marked processed");
+
+    public static readonly ObservableGauge<int> HostCircuits = Meter.CreateObservableGauge("wecom.hosts.circuit",
+        () => Circuits.Select(c => new Measurement<int>(1, new KeyValuePair<string, object?>("host", c.Key), new KeyValuePair<string, object?>("state", c.Value()))),
+        "{circuit}", "Each container host's circuit breaker: 1 on the sample labelled with its current state");
+
+    /// <summary>Registers an inbox queue's reader for the inbox gauges; dispose to remove it.</summary>
+    public static IDisposable ObserveInboxQueue(Func<(long Backlog, TimeSpan OldestAge)> read)
+    {
+        var key = new object();
+        InboxQueues[key] = read;
+        return new Unregister(() => InboxQueues.TryRemove(key, out _));
+    }
+
+    /// <summary>Registers the circuit state of a host (the last registration of a name wins).</summary>
+    public static void ObserveCircuit(string host, Func<string> state) => Circuits[host] = state;
+
+    private sealed class Unregister(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
 }

@@ -21,6 +21,8 @@ internal sealed partial class HostPipelines
         Name = options.Name;
         _logger = logger;
         Circuit = new CircuitBreakerStateProvider();
+        var circuit = Circuit;
+        WeComTelemetry.ObserveCircuit(Name, () => circuit.CircuitState.ToString().ToLowerInvariant());
 
         // Built once and shared: a breaker per pipeline would let sends hammer a host that queries already gave up on.
         var breaker = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider }

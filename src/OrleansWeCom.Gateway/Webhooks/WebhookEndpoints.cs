@@ -14,6 +14,7 @@ public static class WebhookEndpoints
 
     public static void MapWebhooks(this RouteGroupBuilder open)
     {
+        open.MapEventStream();
         open.MapPut("/webhook", async (HttpContext http, IGrainFactory grains) =>
         {
             var body = await Envelope.ReadBodyAsync<PutWebhookRequest>(http.Request);

@@ -27,6 +27,7 @@ public sealed partial class ContainerGrain
         S.CreatedAt = now;
         S.LoginStartedAt = now;
         S.Status = ContainerStatus.LoggingIn;
+        CountAs(S.Status);
         S.Step = LoginStep.WaitingForScan;
         S.Deadline = now + _options.DefaultQrLifetime;
         Record("Created", "container created; waiting for the QR code to be scanned", S.Deadline, now);

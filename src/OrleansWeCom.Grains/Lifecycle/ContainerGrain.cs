@@ -34,6 +34,7 @@ public sealed partial class ContainerGrain(
     {
         if (S.Initialized)
         {
+            CountAs(S.Status);
             ArmTimers();
             await FlushPendingEventsAsync();
         }
@@ -217,6 +218,7 @@ public sealed partial class ContainerGrain(
             WeComTelemetry.LoginDuration.Record((time.GetUtcNow() - started).TotalSeconds);
         if (status != S.Status) WeComTelemetry.LifecycleTransitions.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         S.Status = status;
+        CountAs(status);
         S.Step = step;
         S.Deadline = deadline;
         if (status != ContainerStatus.LoggingIn) S.LoginStartedAt = null;

@@ -25,6 +25,7 @@ public sealed partial class AccountGrain
         foreach (var row in dropped)
         {
             _open.Remove(row.MsgId);
+            _traces.Remove(row.MsgId);
             await outbox.SaveAsync(row with
             {
                 State = SendState.Failed, SettledAt = now, NextAttemptAt = null, ErrorCode = ErrorCodes.InvalidState,
@@ -33,6 +34,8 @@ public sealed partial class AccountGrain
         }
 
         _idempotency.Clear();
+        SyncDepth();
+        CountSettled("failed", dropped.Count);
         if (dropped.Count > 0) LogSendsDropped(logger, WxId, dropped.Count, previous.Value);
     }
 

@@ -72,11 +72,13 @@ public sealed partial class AccountGrain
                 RememberUnknown(row);
                 LogSendFailed(logger, WxId, row.MsgId, answer.Error ?? "");
                 await outbox.SaveAsync(row);
+                CountSettled("unknown");
                 await CountFailureAsync();
                 return;
             case SendAnswerKind.Refused:
                 _open.Remove(row.MsgId);
                 await outbox.SaveAsync(row with { State = SendState.Failed, SettledAt = now, ErrorCode = ErrorCodes.BadRequest, ErrorMessage = answer.Error });
+                CountSettled("failed");
                 return;
             default:
                 LogSendFailed(logger, WxId, row.MsgId, answer.Error ?? "");
@@ -84,6 +86,7 @@ public sealed partial class AccountGrain
                 {
                     _open.Remove(row.MsgId);
                     await outbox.SaveAsync(row with { State = SendState.Failed, SettledAt = now, ErrorCode = ErrorCodes.HostUnavailable, ErrorMessage = answer.Error });
+                    CountSettled("failed");
                 }
                 else
                 {
@@ -125,6 +128,7 @@ public sealed partial class AccountGrain
     {
         _open[row.MsgId] = row;
         _queue.AddFirst(row);
+        SyncDepth();
         await outbox.SaveAsync(row);
     }
 
@@ -197,6 +201,8 @@ public sealed partial class AccountGrain
         var sent = errorCode == 0;
         _open.Remove(msgId);
         if (sent) _zombie.Succeeded();
+        // A send of unknown outcome was counted when it became so; its late echo does not count it twice.
+        if (row.State != SendState.Unknown) CountSettled(sent ? "sent" : "failed");
         await outbox.SaveAsync(row with
         {
             State = sent ? SendState.Sent : SendState.Failed, SettledAt = now, HostMsgId = hostMsgId, ErrorCode = errorCode, ErrorMessage = sent ? null : errorMessage,

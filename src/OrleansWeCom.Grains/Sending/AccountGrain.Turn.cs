@@ -1,3 +1,5 @@
+using OrleansWeCom.Telemetry;
+
 namespace OrleansWeCom.Grains.Sending;
 
 /// <summary>The send turn: pacing, the budget token, the durable mark and the start of the host call.</summary>
@@ -135,6 +137,7 @@ public sealed partial class AccountGrain
         // Marked before the host is called: after a crash, a send left "sending" may have reached the host and is not sent
         // again (a duplicate is what WeCom and customers punish).
         _queue.RemoveFirst();
+        SyncDepth();
         var sending = row with { State = SendState.Sending, Attempts = row.Attempts + 1, LastAttemptAt = taken, NextAttemptAt = null, HostMsgId = null };
         _open[row.MsgId] = sending;
         bool claimed;
@@ -146,6 +149,7 @@ public sealed partial class AccountGrain
         {
             _open[row.MsgId] = row;
             _queue.AddFirst(row);
+            SyncDepth();
             throw;
         }
 
@@ -174,11 +178,11 @@ public sealed partial class AccountGrain
         try
         {
             // Once started, the call is not cancelled: a request cut off mid-way may still be carried out, and its answer tells.
-            call = clock.StartAt(moment, () =>
+            call = clock.StartAt(moment, Traced(row, moment, () =>
             {
                 flight.MarkStarted();
                 return sender.SendAsync(container.HostKey, row.Kind.Path(), row.Body, CancellationToken.None);
-            }, _stopping.Token);
+            }), _stopping.Token);
         }
         catch (Exception e)
         {
@@ -233,6 +237,7 @@ public sealed partial class AccountGrain
         var request = new BudgetRequest(wanted, ++_leaseSequence, _lease.Pace(_pacer.Gap), _lease.Report());
         var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, request);
         _lease.Grant(granted);
+        if (granted.Tokens > 0) WeComTelemetry.BudgetGranted.Add(granted.Tokens);
         // A send whose moment passed while the budget answered starts as soon as it can.
         var now = time.GetUtcNow();
         if (startsAt < now) startsAt = now;
@@ -242,7 +247,9 @@ public sealed partial class AccountGrain
     /// <summary>Gives the lease back with its report, so that tokens this account will not use serve its corp's others now.</summary>
     private async Task ReturnLeaseAsync()
     {
+        var unused = _lease.Unused(time.GetUtcNow());
         if (Container?.CorpId?.Value is not { } corp || _lease.Release() is not { } report) return;
+        if (unused > 0) WeComTelemetry.BudgetReturned.Add(unused);
         try
         {
             await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, report);

@@ -60,6 +60,7 @@ public sealed partial class AccountGrain(
                 // Not sent again; its echo, if it comes, still settles it.
                 var lost = Unknown(row, "the account's activation ended while the host was being called");
                 await outbox.SaveAsync(lost);
+                CountSettled("unknown");
                 RememberUnknown(lost);
                 continue;
             }
@@ -70,6 +71,7 @@ public sealed partial class AccountGrain(
             else _queue.AddLast(row);
         }
 
+        SyncDepth();
         Schedule(TimeSpan.Zero);
     }
 
@@ -77,6 +79,7 @@ public sealed partial class AccountGrain(
     {
         await SettleInFlightBeforeDeactivationAsync(cancellationToken);
         await ReturnLeaseAsync();
+        SyncDepth(gone: true);
     }
 
     public async Task BindAsync(AccountBinding binding)
@@ -191,6 +194,7 @@ public sealed partial class AccountGrain(
     {
         _open[row.MsgId] = row;
         _queue.AddLast(row);
+        CountQueued(row);
         if (row.IdempotencyKey is { } key) _idempotency.Remember(key, IdempotentSend.Of(row));
         // A turn already armed keeps its time; otherwise one runs now (it waits out a call in flight, or reclaims its answer).
         if (!_turnArmed && (_inFlight is null || _inFlight.Answer.IsCompleted)) Schedule(TimeSpan.Zero);

@@ -72,6 +72,9 @@ public sealed class LocalLease
         _used.Clear();
     }
 
+    /// <summary>Tokens of the lease still usable at <paramref name="now"/>: what a release gives back unused.</summary>
+    public int Unused(DateTimeOffset now) => _lease is { } lease && now < lease.UseBefore ? _left : 0;
+
     /// <summary>Gives the lease up: its report, for the corp; nothing is held afterwards.</summary>
     public LeaseReport? Release()
     {

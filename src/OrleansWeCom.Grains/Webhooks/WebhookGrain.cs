@@ -235,6 +235,7 @@ public sealed partial class WebhookGrain(
         if (now >= giveUpAt)
         {
             await log.MarkDeadAsync(Tenant, item.Seq, item.Attempts, item.LastError, now);
+            WeComTelemetry.WebhookDeadLetters.Add(1);
             _window.Remove(item.Seq);
             LogDeadLetter(logger, Tenant.Value, item.Stored.Entry.Event.MsgId, item.Attempts, item.LastError);
             return;

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using OrleansWeCom.Gateway.Http;
+using OrleansWeCom.Gateway.TenantConsole;
 using Orleans.Dashboard;
 using OrleansWeCom.Storage;
 using Scalar.AspNetCore;
@@ -32,6 +33,7 @@ public static class OperatorPages
     public static void MapWeComPages(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapTenantConsole();
         app.MapScalarApiReference("/docs", o => o.WithTitle("OrleansWeCom tenant API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         if (DashboardEnabled(app.Configuration))
             app.MapOrleansDashboard(DashboardPath).AddEndpointFilter(async (invocation, next) =>

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansWeCom.Tests.Infrastructure;
 
 namespace OrleansWeCom.Tests.TenantApi;
@@ -25,7 +26,7 @@ public sealed class DirectoryTestHost : WeComTestApp
     public HttpClient Emulator { get; }
     public string FilesDirectory { get; }
 
-    public static async Task<DirectoryTestHost> StartAsync(IDictionary<string, string?>? extra = null)
+    public static async Task<DirectoryTestHost> StartAsync(IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null)
     {
         var databaseFile = Path.Combine(Path.GetTempPath(), $"wecom-directory-{Guid.NewGuid():N}.db");
         var files = Path.Combine(Path.GetTempPath(), $"wecom-files-{Guid.NewGuid():N}");
@@ -37,7 +38,7 @@ public sealed class DirectoryTestHost : WeComTestApp
         settings["Emulator:ApiKey"] = EmulatorApiKey;
         settings["Files:Directory"] = files;
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
-        var app = await StartAppAsync(settings, _ => { });
+        var app = await StartAppAsync(settings, services ?? (_ => { }));
         return new DirectoryTestHost(app, databaseFile, emulator, files);
     }
 

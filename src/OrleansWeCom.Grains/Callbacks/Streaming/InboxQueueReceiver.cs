@@ -22,6 +22,7 @@ public sealed partial class InboxQueueReceiver(
     {
         public long At { get; set; } = at;
         public int Attempts { get; set; } = 1;
+        public long FirstAt { get; } = at;
     }
 
     private readonly Dictionary<long, Delivery> _inFlight = [];
@@ -34,12 +35,22 @@ public sealed partial class InboxQueueReceiver(
     /// <summary>True until the first read, and while the last read filled a batch: read again without waiting.</summary>
     private bool _more = true;
     private long _sequence;
+    private IDisposable? _gauge;
+
+    // Published for the inbox gauges, which are read on the exporter's thread.
+    private long _backlog;
+    private long _oldestAt = -1;
 
     public int InFlight => _inFlight.Count;
 
     public Task Initialize(TimeSpan timeout)
     {
         inbox.Acknowledged += OnAcknowledged;
+        _gauge = WeComTelemetry.ObserveInboxQueue(() =>
+        {
+            var oldest = Volatile.Read(ref _oldestAt);
+            return (Volatile.Read(ref _backlog), oldest < 0 ? TimeSpan.Zero : time.GetElapsedTime(oldest));
+        });
         _lastSweep = time.GetTimestamp();
         return Task.CompletedTask;
     }
@@ -69,6 +80,8 @@ public sealed partial class InboxQueueReceiver(
             }
         }
 
+        Volatile.Write(ref _backlog, _inFlight.Count);
+        Volatile.Write(ref _oldestAt, _inFlight.Count == 0 ? -1 : _inFlight.Values.Min(d => d.FirstAt));
         return Take(maxCount);
     }
 
@@ -139,6 +152,7 @@ public sealed partial class InboxQueueReceiver(
     public Task Shutdown(TimeSpan timeout)
     {
         inbox.Acknowledged -= OnAcknowledged;
+        _gauge?.Dispose();
         return Task.CompletedTask;
     }
 
