@@ -1,7 +1,10 @@
 namespace OrleansWeCom.Callbacks;
 
-/// <summary>One message of a conversation as we keep it: the seed's fields that matter for a chat list, not the media.</summary>
-[GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationMessage")]
+/// <summary>
+/// One message of a conversation as we keep it: the seed's fields that matter for a chat list, not the media. A state
+/// holds a hundred of them and each is its own object, so the serializer does not track references to them.
+/// </summary>
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("OrleansWeCom.ConversationMessage")]
 public sealed record ConversationMessage(
     [property: Id(0)] string MsgId,
     [property: Id(1)] string Type,
@@ -19,6 +22,10 @@ public sealed record ConversationMessage(
     [property: Id(13)] int? ErrorCode,
     [property: Id(14)] string? ErrorMessage,
     [property: Id(15)] string? Media);
+
+/// <summary>A message for <see cref="IConversationGrain.AppendBatchAsync"/>, its tenant event and the inbox row that carried it.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationAppend")]
+public sealed record ConversationAppend([property: Id(0)] ConversationMessage Message, [property: Id(1)] TenantEvent Event, [property: Id(2)] long InboxId);
 
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.ConversationParticipant")]
 public sealed record ConversationParticipant([property: Id(0)] string Id, [property: Id(1)] string? Name);
@@ -45,10 +52,19 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>
     /// Applies a message, hands <paramref name="tenantEvent"/> to the tenant (rewritten as the kept copy says: a send of
     /// ours carries our msgId) and takes over acknowledging inbox row <paramref name="inboxId"/>, which is marked
-    /// processed once the state holding the message is written. Returns the copy kept (the earlier one for a repeat).
+    /// processed once the state holding the message is written. Returns the copy kept (the earlier one for a repeat)
+    /// once the tenant event is stored; throws when it could not be.
     /// </summary>
     [Alias("Append")]
     Task<ConversationMessage> AppendAsync(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId);
+
+    /// <summary>
+    /// <see cref="AppendAsync"/> for a router's batch, in order: one call per conversation per batch. Returns once every
+    /// tenant event is stored, so the router counts the batch applied only then; throws when one could not be, and the
+    /// router's stream delivers the batch again (a repeat is applied once and stored once).
+    /// </summary>
+    [Alias("AppendBatch")]
+    Task AppendBatchAsync(TenantId tenant, IReadOnlyList<ConversationAppend> items);
 
     [AlwaysInterleave, Alias("GetMessages")] Task<IReadOnlyList<ConversationMessage>> GetMessagesAsync(int limit);
 
@@ -56,14 +72,6 @@ public interface IConversationGrain : IGrainWithStringKey
 
     /// <summary>The tenant has read everything up to now: the unread count starts again from zero.</summary>
     [Alias("MarkRead")] Task<ConversationSummary?> MarkReadAsync();
-
-    /// <summary>
-    /// Waits until the tenant events of the messages appended from inbox rows <paramref name="inboxIds"/> are stored;
-    /// false when one failed or is unknown here (this activation is not the one that took it: the one before was lost
-    /// with what it held). The router calls it before a batch counts as applied, so a later callback never overtakes one
-    /// lost with a silo.
-    /// </summary>
-    [Alias("Confirm")] Task<bool> ConfirmAsync(IReadOnlyList<long> inboxIds);
 
     /// <summary>Writes pending changes now (tests and shutdown); normally a timer does.</summary>
     [Alias("Flush")] Task FlushAsync();

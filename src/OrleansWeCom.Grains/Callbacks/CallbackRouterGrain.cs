@@ -31,8 +31,11 @@ public sealed partial class CallbackRouterGrain(
     /// <summary>Callbacks of a batch that stopped part-way, already applied: its delivery again skips them.</summary>
     private readonly HashSet<long> _appliedOfStopped = [];
 
-    /// <summary>Inbox rows of the current batch appended to each conversation (by its key), to confirm at the batch's end.</summary>
-    private readonly Dictionary<string, List<long>> _appended = [];
+    /// <summary>
+    /// Messages of the current batch not yet appended, by conversation key, in inbox order: each conversation gets them in
+    /// one call, all conversations at once, at the batch's end or before a callback of another kind.
+    /// </summary>
+    private readonly Dictionary<string, (TenantId Tenant, List<ConversationAppend> Items)> _toAppend = [];
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -48,7 +51,7 @@ public sealed partial class CallbackRouterGrain(
     public async Task ApplyAsync(CallbackBatch batch)
     {
         var done = new Dictionary<CallbackOutcome, List<long>>();
-        _appended.Clear();
+        _toAppend.Clear();
         Exception? failure = null;
         try
         {
@@ -78,9 +81,17 @@ public sealed partial class CallbackRouterGrain(
             }
 
             // Messages count as applied once their conversations have stored them for the tenant: until then a later
-            // callback of this stream must not overtake one that a silo's crash may still take away.
-            if (!await ConfirmAppendedAsync() && failure is null)
-                failure = new InvalidOperationException($"Router {Name}: a conversation lost or could not store messages of this batch");
+            // callback of this stream must not overtake one that a silo's crash may still take away. Those gathered before
+            // a callback that failed are appended all the same: they come before it.
+            try
+            {
+                await AppendPendingAsync();
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+
             if (failure is not null) ExceptionDispatchInfo.Throw(failure);
             _appliedOfStopped.Clear();
         }
@@ -90,27 +101,32 @@ public sealed partial class CallbackRouterGrain(
         }
     }
 
-    /// <summary>Asks each conversation the batch appended to for its confirmation; what one cannot confirm is applied again.</summary>
-    private async Task<bool> ConfirmAppendedAsync()
+    /// <summary>
+    /// Appends the messages gathered so far, each conversation's in one call and all conversations at once; returns once
+    /// all are stored for the tenant. What a conversation could not store is taken off the applied list and the batch
+    /// fails, so its stream delivers it again before anything newer.
+    /// </summary>
+    private async Task AppendPendingAsync()
     {
-        if (_appended.Count == 0) return true;
-        var results = await Task.WhenAll(_appended.Select(async pair =>
+        if (_toAppend.Count == 0) return;
+        var pending = _toAppend.ToList();
+        _toAppend.Clear();
+        var failures = await Task.WhenAll(pending.Select(async pair =>
         {
             try
             {
-                if (await GrainFactory.GetGrain<IConversationGrain>(pair.Key).ConfirmAsync(pair.Value)) return true;
-                LogConfirmFailed(logger, null, Name, pair.Key);
+                await GrainFactory.GetGrain<IConversationGrain>(pair.Key).AppendBatchAsync(pair.Value.Tenant, pair.Value.Items);
+                return null;
             }
             catch (Exception e)
             {
-                LogConfirmFailed(logger, e, Name, pair.Key);
+                LogAppendFailed(logger, e, Name, pair.Key);
+                foreach (var item in pair.Value.Items) _appliedOfStopped.Remove(item.InboxId);
+                return e;
             }
-
-            foreach (var id in pair.Value) _appliedOfStopped.Remove(id);
-            return false;
         }));
-        _appended.Clear();
-        return results.All(ok => ok);
+        if (failures.FirstOrDefault(e => e is not null) is { } failure)
+            throw new InvalidOperationException($"Router {Name}: a conversation could not store messages of this batch", failure);
     }
 
     /// <summary>Applies one callback; null when a conversation grain took over marking it processed.</summary>
@@ -136,10 +152,12 @@ public sealed partial class CallbackRouterGrain(
         }
 
         var tenant = container.Tenant;
+        if (e.Data is MessageData m) return await ApplyMessageAsync(item, e, m, container);
+
+        // A callback of another kind goes to the tenant after the messages before it.
+        await AppendPendingAsync();
         switch (e.Data)
         {
-            case MessageData m:
-                return await ApplyMessageAsync(item, e, m, container);
             case RoomEventData r:
                 await GrainFactory.GetGrain<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
                 await Observe(e, DirectoryChangeKind.RoomChanged, r.RoomConversationId);
@@ -187,9 +205,9 @@ public sealed partial class CallbackRouterGrain(
         var message = ToMessage(e, m, ourMsgId ?? e.SendMsgId, ourMsgId is not null || m.IsOpenApi == true);
         var tenantEvent = ToTenantEvent(e, container, ourMsgId ?? e.SendMsgId, ourMsgId is not null && m.IsOpenApi != true ? CallbackJson.MarkOpenApi(e.DataJson) : e.DataJson);
         var key = IConversationGrain.Key(wxId, conversationId);
-        await GrainFactory.GetGrain<IConversationGrain>(key).AppendAsync(container.Tenant, message, tenantEvent, item.Id);
-        if (!_appended.TryGetValue(key, out var appended)) _appended[key] = appended = [];
-        appended.Add(item.Id);
+        if (_toAppend.TryGetValue(key, out var gathered) && gathered.Tenant != container.Tenant) await AppendPendingAsync();
+        if (!_toAppend.TryGetValue(key, out gathered)) _toAppend[key] = gathered = (container.Tenant, []);
+        gathered.Items.Add(new ConversationAppend(message, tenantEvent, item.Id));
         return null;
     }
 
@@ -263,8 +281,8 @@ public sealed partial class CallbackRouterGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: applying inbox row {InboxId} failed; its stream delivers it again")]
     private static partial void LogApplyFailed(ILogger logger, Exception e, string hostName, long inboxId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: conversation {Conversation} could not confirm its messages; the batch is applied again")]
-    private static partial void LogConfirmFailed(ILogger logger, Exception? e, string hostName, string conversation);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: conversation {Conversation} could not store its messages; the batch is applied again")]
+    private static partial void LogAppendFailed(ILogger logger, Exception e, string hostName, string conversation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
     private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);

@@ -20,8 +20,6 @@ public sealed partial class ConversationGrain(
 {
     private readonly CallbackGrainOptions _options = options.Value;
     private readonly List<(long InboxId, Task Published)> _pendingAcks = [];
-    /// <summary>Hand-overs of this activation not yet confirmed to the router, by inbox row.</summary>
-    private readonly Dictionary<long, Task> _unconfirmed = [];
     private HashSet<Key>? _keys;
     private bool _dirty;
     private IGrainTimer? _flushTimer;
@@ -39,6 +37,25 @@ public sealed partial class ConversationGrain(
     }
 
     public async Task<ConversationMessage> AppendAsync(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId)
+    {
+        var (kept, published) = Take(tenant, message, tenantEvent, inboxId);
+        await AfterTakeAsync([published]);
+        return kept;
+    }
+
+    public async Task AppendBatchAsync(TenantId tenant, IReadOnlyList<ConversationAppend> items)
+    {
+        var published = new Task[items.Count];
+        for (var i = 0; i < items.Count; i++) published[i] = Take(tenant, items[i].Message, items[i].Event, items[i].InboxId).Published;
+        await AfterTakeAsync(published);
+    }
+
+    /// <summary>
+    /// Applies one message in memory and hands its event to the event log, whose writer keeps the order of hand-overs (so
+    /// the account's sequence follows the inbox). The inbox row is acknowledged at the next write-behind, and only if the
+    /// hand-over succeeded: otherwise the inbox delivers it again, and the repeat is applied once and handed over again.
+    /// </summary>
+    private (ConversationMessage Kept, Task Published) Take(TenantId tenant, ConversationMessage message, TenantEvent tenantEvent, long inboxId)
     {
         if (S.Tenant != tenant.Value)
         {
@@ -60,14 +77,14 @@ public sealed partial class ConversationGrain(
         var kept = Apply(message);
         if (kept.IsOpenApi && kept.SendMsgId is { } ours && tenantEvent.SendMsgId != ours)
             tenantEvent = tenantEvent with { SendMsgId = ours, DataJson = CallbackJson.MarkOpenApi(tenantEvent.DataJson) };
-        // Handed to the event log now (its writer keeps the order of hand-overs, so the account's sequence follows the
-        // inbox) and awaited at the flush: the router moves on without waiting for a commit per message. A failed
-        // hand-over leaves the row unmarked: the inbox delivers it again, the repeat is applied once and handed over again.
         var published = events.PublishAsync(tenantEvent);
         _pendingAcks.Add((inboxId, published));
-        if (_unconfirmed.Count >= MaxUnconfirmed) ForgetConfirmed();
-        _unconfirmed[inboxId] = published;
+        return (kept, published);
+    }
 
+    /// <summary>Indexes the conversation once, waits until the hand-overs are stored, and writes behind.</summary>
+    private async Task AfterTakeAsync(Task[] published)
+    {
         if (!S.Indexed)
         {
             await GrainFactory.GetGrain<IAccountConversationsGrain>(Id.WxId.Value).AddAsync(Id.ConversationId);
@@ -75,9 +92,19 @@ public sealed partial class ConversationGrain(
             _dirty = true;
         }
 
+        try
+        {
+            await Task.WhenAll(published);
+        }
+        catch (Exception e)
+        {
+            LogHandOverFailed(logger, e, this.GetPrimaryKeyString(), published.Count(t => !t.IsCompletedSuccessfully));
+            ArmFlush();
+            throw;
+        }
+
         if (_pendingAcks.Count >= _options.MaxPendingBeforeFlush) await FlushAsync();
         else ArmFlush();
-        return kept;
     }
 
     private ConversationMessage Apply(ConversationMessage m)
@@ -162,36 +189,6 @@ public sealed partial class ConversationGrain(
         await FlushAsync();
         return Summary();
     }
-
-    public async Task<bool> ConfirmAsync(IReadOnlyList<long> inboxIds)
-    {
-        var tasks = new List<Task>(inboxIds.Count);
-        foreach (var id in inboxIds)
-        {
-            if (!_unconfirmed.Remove(id, out var published)) return false;
-            tasks.Add(published);
-        }
-
-        try
-        {
-            await Task.WhenAll(tasks);
-            return true;
-        }
-        catch (Exception e)
-        {
-            LogHandOverFailed(logger, e, this.GetPrimaryKeyString(), tasks.Count(t => !t.IsCompletedSuccessfully));
-            return false;
-        }
-    }
-
-    /// <summary>Bounds the hand-overs kept for a router that never asked (it died after appending): the settled ones go.</summary>
-    private void ForgetConfirmed()
-    {
-        foreach (var (id, task) in _unconfirmed.ToList())
-            if (task.IsCompleted) _unconfirmed.Remove(id);
-    }
-
-    private const int MaxUnconfirmed = 4096;
 
     public async Task FlushAsync()
     {

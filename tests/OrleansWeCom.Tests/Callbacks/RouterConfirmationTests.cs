@@ -33,12 +33,31 @@ public sealed class RouterConfirmationTests
     }
 
     [Fact]
-    public async Task A_conversation_confirms_only_what_its_own_activation_took()
+    public async Task A_batch_reaches_the_tenant_in_inbox_order_around_callbacks_that_are_not_messages()
     {
         await using var host = await CallbackTestHost.StartAsync();
-        var conversation = host.Grains.GetGrain<IConversationGrain>(IConversationGrain.Key(new WxId(Account), new ConversationId(SingleChat)));
+        await host.CreateContainerAsync("t-confirm", Container);
+        var router = host.Grains.GetGrain<ICallbackRouterGrain>(Account);
+        var other = $"S:{Account}_7881300839070002";
+        var contact = new { acctid = "", avatar = "", conversation_id = SingleChat, corp_id = "1970325134026788", sex = 1, unionid = "u1", user_id = Customer, username = "左脚" };
 
-        // Nothing was appended here: rows a lost activation took cannot be confirmed, so the router applies them again.
-        Assert.False(await conversation.ConfirmAsync([41]));
+        // Messages of two conversations, a contact change, then messages again: the change is a barrier, and each
+        // conversation keeps its own order across it.
+        await router.ApplyAsync(new CallbackBatch(
+        [
+            Item(1, "920001"),
+            new(2, CallbackTestHost.HostKey, Envelope(CallbackTypes.Text, Message("920002", other, ("content", "n2")), Container, msgId: "m-2"), 0),
+            Item(3, "920003"),
+            new(4, CallbackTestHost.HostKey, Envelope(CallbackTypes.ContactAdd, contact, Container, msgId: "m-4"), 0),
+            Item(5, "920005"),
+            new(6, CallbackTestHost.HostKey, Envelope(CallbackTypes.Text, Message("920006", other, ("content", "n6")), Container, msgId: "m-6"), 0),
+        ]));
+
+        var order = host.Publisher.Events.Select(e => e.MsgId).ToList();
+        Assert.Equal(["m-1", "m-2", "m-3", "m-4", "m-5", "m-6"], order.Order());
+        Assert.True(order.IndexOf("m-1") < order.IndexOf("m-3") && order.IndexOf("m-3") < order.IndexOf("m-5"));
+        Assert.True(order.IndexOf("m-2") < order.IndexOf("m-6"));
+        Assert.All(new[] { "m-1", "m-2", "m-3" }, id => Assert.True(order.IndexOf(id) < order.IndexOf("m-4")));
+        Assert.All(new[] { "m-5", "m-6" }, id => Assert.True(order.IndexOf(id) > order.IndexOf("m-4")));
     }
 }
