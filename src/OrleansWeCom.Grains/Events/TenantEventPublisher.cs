@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 using OrleansWeCom.Webhooks;
@@ -13,7 +14,8 @@ namespace OrleansWeCom.Grains.Events;
 /// </summary>
 public sealed partial class TenantEventPublisher(IEventLog log, IGrainFactory grains, IServiceProvider services, ILogger<TenantEventPublisher> logger) : ITenantEventPublisher
 {
-    private readonly ConcurrentDictionary<string, byte> _waking = new(StringComparer.Ordinal);
+    /// <summary>Per tenant: wake-ups asked for since the running one began (0: none running).</summary>
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _wakes = new(StringComparer.Ordinal);
     private readonly Lazy<IStreamProvider?> _live = new(() => services.GetKeyedService<IStreamProvider>(AccountEventStreams.Provider));
 
     public async Task PublishAsync(TenantEvent tenantEvent)
@@ -40,22 +42,31 @@ public sealed partial class TenantEventPublisher(IEventLog log, IGrainFactory gr
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not put an event of tenant {Tenant} on its live stream: {Error}")]
     private static partial void LogLiveFailed(ILogger logger, string tenant, string error);
 
+    /// <summary>
+    /// One notification in flight per tenant: events committed while it runs are covered by one more after it, so a busy
+    /// tenant costs a grain call per round trip, not one per commit.
+    /// </summary>
     private void Wake(TenantId tenant)
     {
-        if (!_waking.TryAdd(tenant.Value, 0)) return;
+        var asked = _wakes.GetOrAdd(tenant.Value, static _ => new StrongBox<int>());
+        if (Interlocked.Increment(ref asked.Value) != 1) return;
         _ = Task.Run(async () =>
         {
-            // Cleared before the call: anything committed after this point triggers another wake-up.
-            _waking.TryRemove(tenant.Value, out _);
-            try
+            int seen;
+            do
             {
-                await grains.GetGrain<IWebhookGrain>(tenant.Value).NotifyAsync();
+                seen = Volatile.Read(ref asked.Value);
+                try
+                {
+                    await grains.GetGrain<IWebhookGrain>(tenant.Value).NotifyAsync();
+                }
+                catch (Exception e)
+                {
+                    // The sweeper finds the pending events within its interval.
+                    LogWakeFailed(logger, tenant.Value, e.Message);
+                }
             }
-            catch (Exception e)
-            {
-                // The sweeper finds the pending events within its interval.
-                LogWakeFailed(logger, tenant.Value, e.Message);
-            }
+            while (Interlocked.CompareExchange(ref asked.Value, 0, seen) != seen);
         });
     }
 

@@ -22,6 +22,8 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
     private readonly CallbackInboxStore _store;
     private readonly GroupCommitWriter<InboxWrite, long?> _writer;
     private readonly ConcurrentDictionary<int, long> _latest = new();
+    private readonly ConcurrentDictionary<int, CommittedTail> _tails = new();
+    private readonly TimeProvider _time;
     private long _stores;
     private long _duplicates;
     private long _marked;
@@ -29,7 +31,9 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
     public CallbackInbox(CallbackInboxStore store, IOptions<CallbackInboxOptions> options, TimeProvider time, ILogger<CallbackInbox> logger)
     {
         _store = store;
+        _time = time;
         var o = options.Value;
+        HandsOver = o.SoleWriter ?? !store.Database.IsPostgreSql;
         // Niced: a callback's request waits for its commit, but the sends' path does not.
         _writer = new GroupCommitWriter<InboxWrite, long?>(
             new GroupCommitOptions { Name = "callback-inbox-writer", MaxBatch = o.BatchSize, Linger = o.BatchLinger, Nice = true },
@@ -43,6 +47,33 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
 
     /// <summary>The largest row id this process has stored in <paramref name="queue"/> (0 when none).</summary>
     public long LatestStored(int queue) => _latest.GetValueOrDefault(queue);
+
+    /// <summary>
+    /// True when this process is the inbox's only writer (SQLite): then its receivers take the rows it committed from
+    /// memory instead of reading them back, and read the table only to catch up (at start, after the tail overflowed).
+    /// </summary>
+    public bool HandsOver { get; }
+
+    /// <summary>
+    /// Rows of <paramref name="queue"/> committed here after <paramref name="afterId"/>, up to <paramref name="max"/>, in
+    /// id order; false when the tail cannot vouch for every such row (the reader must read the table up to
+    /// <see cref="LatestStored"/> first).
+    /// </summary>
+    public bool TryTakeCommitted(int queue, long afterId, int max, List<StoredRow> into)
+    {
+        if (!HandsOver || !_tails.TryGetValue(queue, out var tail)) return false;
+        lock (tail)
+        {
+            if (afterId < tail.Since) return false;
+            while (into.Count < max && tail.Rows.TryDequeue(out var row))
+            {
+                tail.Chars -= row.Body.Length;
+                if (row.Id > afterId) into.Add(row);
+            }
+
+            return true;
+        }
+    }
 
     public InboxStats Stats => new(Interlocked.Read(ref _stores), Interlocked.Read(ref _duplicates), Interlocked.Read(ref _marked), _writer.Transactions);
 
@@ -73,12 +104,45 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
             else if (ids[i] is { } id)
             {
                 Interlocked.Increment(ref _stores);
-                _latest.AddOrUpdate(writes[i].Callback!.Queue, id, (_, known) => Math.Max(known, id));
+                var c = writes[i].Callback!;
+                if (HandsOver) Keep(c, id);
+                _latest.AddOrUpdate(c.Queue, id, (_, known) => Math.Max(known, id));
             }
             else Interlocked.Increment(ref _duplicates);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Adds a committed row to its queue's tail; a full tail is dropped, and its reader catches up from the table.</summary>
+    private void Keep(IncomingCallback c, long id)
+    {
+        var tail = _tails.GetOrAdd(c.Queue, static (_, first) => new CommittedTail { Since = first - 1 }, id);
+        lock (tail)
+        {
+            if (tail.Rows.Count >= CommittedTail.MaxRows || tail.Chars + c.Body.Length > CommittedTail.MaxChars)
+            {
+                tail.Rows.Clear();
+                tail.Chars = 0;
+                tail.Since = id;
+                return;
+            }
+
+            tail.Rows.Enqueue(new StoredRow(id, c.HostKey, c.Stream ?? c.Source, c.Body, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+            tail.Chars += c.Body.Length;
+        }
+    }
+
+    /// <summary>A queue's rows committed here and not yet taken; every such row with an id above <see cref="Since"/> is in it.</summary>
+    private sealed class CommittedTail
+    {
+        /// <summary>Bounds per queue: a queue no receiver here takes from (or one paused at its in-flight limit) drops its tail.</summary>
+        public const int MaxRows = 4096;
+        public const long MaxChars = 1 << 20;
+
+        public long Since;
+        public long Chars;
+        public readonly Queue<StoredRow> Rows = new();
     }
 
     public async ValueTask DisposeAsync()

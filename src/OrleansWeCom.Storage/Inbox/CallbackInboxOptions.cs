@@ -16,6 +16,13 @@ public sealed class CallbackInboxOptions
 
     /// <summary>SQLite <c>synchronous</c> of the inbox's file: FULL survives power loss, NORMAL only process crashes.</summary>
     public string SqliteSynchronous { get; set; } = Sqlite.SqliteSynchronous.Full;
+
+    /// <summary>
+    /// Whether this process is the inbox's only writer, so that its stream receivers take the rows it committed from
+    /// memory (<see cref="CallbackInbox.HandsOver"/>). Unset: true on SQLite (one process by construction), false on
+    /// PostgreSQL (gateways share the table).
+    /// </summary>
+    public bool? SoleWriter { get; set; }
 }
 
 public sealed class CallbackInboxOptionsValidator : IValidateOptions<CallbackInboxOptions>

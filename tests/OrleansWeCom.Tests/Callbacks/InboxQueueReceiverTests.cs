@@ -127,6 +127,9 @@ public class InboxQueueReceiverTests : IAsyncLifetime
     [Fact]
     public async Task Rows_another_silo_stored_are_read_on_the_next_poll()
     {
+        // Gateways sharing the table (PostgreSQL): this process is not the only writer.
+        await _inbox.DisposeAsync();
+        _inbox = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions { SoleWriter = false }), _time, NullLogger<CallbackInbox>.Instance);
         var (a, _, _) = Containers();
         var queue = CallbackStreams.QueueOf(a, Queues);
         var receiver = Receiver(queue);
@@ -138,6 +141,39 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
         _time.Advance(_options.PollInterval);
         Assert.Single(Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+    }
+
+    [Fact]
+    public async Task A_sole_writer_hands_rows_over_in_order_once_across_a_tail_that_overflowed()
+    {
+        var (a, b, _) = Containers();
+        var queue = CallbackStreams.QueueOf(a, Queues);
+        var receiver = Receiver(queue);
+        Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+
+        // More rows than the tail holds arrive while the receiver is not reading: it catches up from the table, then
+        // takes the rest from memory, each row once and each container in inbox order.
+        var stored = new List<(string Container, long Id)>();
+        var writes = Enumerable.Range(0, 4200).Select(i => (Container: i % 2 == 0 ? a : b, MsgId: $"t{i}")).ToList();
+        foreach (var chunk in writes.Chunk(500))
+            await Task.WhenAll(chunk.Select(w => _inbox.StoreAsync(new IncomingCallback(w.MsgId, null, "emulator", w.Container, "11041", $"{{\"msgId\":\"{w.MsgId}\"}}", Queue: queue), default)));
+        var more = await StoreAsync(a, "after");
+
+        var delivered = new List<(string Container, List<long> Ids)>();
+        for (var round = 0; round < 20; round++) delivered.AddRange(Batches(await receiver.GetQueueMessagesAsync(-1, default)));
+        var ids = delivered.SelectMany(d => d.Ids).ToList();
+        Assert.Equal(4201, ids.Count);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Contains(more, ids);
+        foreach (var container in new[] { a, b })
+        {
+            var mine = delivered.Where(d => d.Container == container).SelectMany(d => d.Ids).ToList();
+            Assert.Equal(mine.Order(), mine);
+        }
+
+        // Rows committed from now on come without a poll.
+        var next = await StoreAsync(b, "next");
+        Assert.Equal([next], Batches(await receiver.GetQueueMessagesAsync(-1, default)).Single().Ids);
     }
 
     private async Task WaitMarkedAsync(long id)

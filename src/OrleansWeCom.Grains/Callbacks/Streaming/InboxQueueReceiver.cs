@@ -10,7 +10,8 @@ namespace OrleansWeCom.Grains.Callbacks.Streaming;
 /// <summary>
 /// Reads one queue of the inbox for the pulling agent of the silo that holds it. New rows are read in id order from a
 /// cursor that starts at 0, so a queue taken over from a silo that died delivers again everything still unprocessed.
-/// Rows stored by this process are read at once; other silos' on the next poll. A row delivered and not marked processed
+/// Rows stored by this process are read at once (taken from memory when it is the only writer); other silos' on the
+/// next poll. A row delivered and not marked processed
 /// within <see cref="CallbackStreamOptions.RedeliverAfter"/> (its grain failed, its silo died, the agent gave up) is
 /// delivered again, each time waiting twice as long, up to 32 times the first wait; nothing is ever dropped.
 /// </summary>
@@ -66,15 +67,25 @@ public sealed partial class InboxQueueReceiver(
         var now = time.GetTimestamp();
         if (time.GetElapsedTime(_lastSweep, now) >= options.RedeliverAfter / 3) await SweepAsync(now, cancellationToken);
 
-        if (_ready.Count == 0 && _inFlight.Count < _maxInFlight
-            && (_more || inbox.LatestStored(queue) > _cursor || time.GetElapsedTime(_lastPoll, now) >= options.PollInterval))
+        if (_ready.Count == 0 && _inFlight.Count < _maxInFlight)
         {
-            var rows = await store.LoadQueueAsync(queue, _cursor, options.ReadBatch, cancellationToken);
-            _lastPoll = now;
-            _more = rows.Count == options.ReadBatch;
+            var rows = new List<StoredRow>();
+            if (_more || !inbox.TryTakeCommitted(queue, _cursor, options.ReadBatch, rows))
+            {
+                if (_more || inbox.LatestStored(queue) > _cursor || time.GetElapsedTime(_lastPoll, now) >= options.PollInterval)
+                {
+                    var latest = inbox.LatestStored(queue);
+                    rows = await store.LoadQueueAsync(queue, _cursor, options.ReadBatch, cancellationToken);
+                    _lastPoll = now;
+                    _more = rows.Count == options.ReadBatch;
+                    // Caught up with the table: every row this process stored up to then was in that read, or is processed.
+                    if (!_more && inbox.HandsOver) _cursor = Math.Max(_cursor, latest);
+                }
+            }
+
             foreach (var row in rows)
             {
-                _cursor = row.Id;
+                _cursor = Math.Max(_cursor, row.Id);
                 _inFlight[row.Id] = new Delivery(now);
                 _ready.Enqueue(row);
             }
