@@ -28,6 +28,7 @@ public sealed partial class WebhookGrain(
     private long _savedWatermark;
     private bool _lookInLog = true;
     private bool _lookForReplays = true;
+    private bool _moreReplays;
     private bool _inTurn;
     private IGrainTimer? _timer;
     private DateTimeOffset _lastCursorSave;
@@ -176,7 +177,9 @@ public sealed partial class WebhookGrain(
             foreach (var row in replays)
                 if (_lanes.AddReplay(row, now))
                     added++;
-            if (added > 0 && replays.Count == O.MaxWindow) _lookForReplays = true;
+            // A full page: more replays wait in the log; look again as soon as one of these is through.
+            _moreReplays = replays.Count == O.MaxWindow;
+            if (added > 0 && _moreReplays) _lookForReplays = true;
         }
 
         foreach (var read in _lanes.ReadsNeeded().ToList())
@@ -223,6 +226,7 @@ public sealed partial class WebhookGrain(
     private async Task SettleAsync(PendingDelivery item, DeliveryOutcome outcome)
     {
         var now = time.GetUtcNow();
+        if (item.IsReplay && _moreReplays) _lookForReplays = true;
         if (outcome.Success)
         {
             Count("delivered");

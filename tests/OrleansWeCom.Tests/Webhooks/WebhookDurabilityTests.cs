@@ -138,6 +138,34 @@ public sealed class WebhookDurabilityTests
     }
 
     [Fact]
+    public async Task Replaying_more_dead_letters_than_the_window_holds_delivers_them_all()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Hook("many").Status = 500;
+        var database = WebhookTestHost.NewDatabaseFile();
+        var window = new Dictionary<string, string?> { ["Webhooks:MaxWindow"] = "3" };
+        var events = Enumerable.Range(0, 8).Select(i => SampleEvents.Text("t-many", W, $"S:1_{i}", $"m{i}")).ToList();
+        await using (var first = await WebhookTestHost.StartAsync(database, new Dictionary<string, string?>(window) { ["Webhooks:MaxRetryDuration"] = "00:00:01" }))
+        {
+            var tenant = await first.TenantClientAsync("t-many");
+            await WebhookTestHost.PutWebhookAsync(tenant, receiver.Url("many"));
+            foreach (var e in events) await first.Publisher.PublishAsync(e);
+            await WebhookTestHost.EventuallyAsync(() => DeadAsync(tenant).Result, items => items.GetArrayLength() == events.Count, Patience);
+        }
+
+        await using var second = await WebhookTestHost.StartAsync(database, window);
+        var client = await second.TenantClientAsync("t-many");
+        var tried = receiver.For("many").Count;
+        using var replay = await client.PostAsync("/gnapi/open/webhook/replay", null);
+        Assert.Equal(events.Count, (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("replayed").GetInt32());
+        // The first page of replays is refused a few times before the endpoint recovers; the rest must follow it.
+        await WebhookTestHost.EventuallyAsync(() => receiver.For("many"), r => r.Count >= tried + 9, Patience);
+        receiver.Hook("many").Status = 200;
+        var delivered = await WebhookTestHost.EventuallyAsync(() => receiver.DeliveredTo("many"), r => r.Count >= events.Count, Patience);
+        Assert.Equal(events.Select(e => e.MsgId).Order(), delivered.Select(r => r.Id!).Order());
+    }
+
+    [Fact]
     public async Task Pruning_on_fake_time_keeps_a_pending_replay_until_it_is_delivered()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 8, 0, 0, TimeSpan.Zero));
