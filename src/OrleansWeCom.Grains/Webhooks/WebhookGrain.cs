@@ -7,10 +7,11 @@ namespace OrleansWeCom.Grains.Webhooks;
 
 /// <summary>
 /// Delivers one tenant's events to its webhook. The event log is the queue: a cursor (watermark) marks the point up
-/// to which everything is settled, rows carry their delivery state, so retries survive restarts without a grain-state
-/// write per event. A timer drives turns; each turn keeps up to <see cref="WebhookOptions.MaxConcurrency"/> POSTs in
-/// flight. Order: an event waits until every earlier event of its conversation (or of its account, for events outside
-/// conversations) is delivered or dead.
+/// to which everything is settled, rows carry their delivery state and retry state (attempts, next attempt), so
+/// back-off and dead-lettering carry over restarts. A timer drives turns; each turn keeps up to
+/// <see cref="WebhookOptions.MaxConcurrency"/> POSTs in flight. Order: an event waits until every earlier event of its
+/// lane (its conversation, or its account for events outside conversations) is delivered or dead; lanes do not wait
+/// for each other (<see cref="DeliveryLanes"/>).
 /// </summary>
 public sealed partial class WebhookGrain(
     IEventLog log,
@@ -20,14 +21,14 @@ public sealed partial class WebhookGrain(
     TimeProvider time,
     ILogger<WebhookGrain> logger) : Grain, IWebhookGrain
 {
-    private readonly SortedDictionary<long, Pending> _window = new();
+    private readonly DeliveryLanes _lanes = new(() => options.CurrentValue);
     private readonly List<long> _delivered = [];
     private WebhookRecord? _config;
     private byte[]? _key;
-    private long _readUpTo;
     private long _savedWatermark;
     private bool _lookInLog = true;
     private bool _lookForReplays = true;
+    private bool _moreReplays;
     private bool _inTurn;
     private IGrainTimer? _timer;
     private DateTimeOffset _lastCursorSave;
@@ -36,30 +37,13 @@ public sealed partial class WebhookGrain(
     private TenantId Tenant => new(this.GetPrimaryKeyString());
     private WebhookOptions O => options.CurrentValue;
 
-    /// <summary>An undelivered event in the window.</summary>
-    private sealed class Pending(StoredEvent stored, DateTimeOffset now)
-    {
-        public StoredEvent Stored { get; } = stored;
-        public long Seq => Stored.Entry.TenantSeq;
-        public string Key { get; } = stored.Entry.Event.ConversationId is { Length: > 0 } c ? c : "account:" + stored.Entry.Account;
-        public int Attempts { get; set; }
-        public DateTimeOffset NextAt { get; set; } = now;
-        public string? LastError { get; set; }
-        public bool InFlight { get; set; }
-        public byte[]? Body { get; set; }
-        public bool IsReplay => Stored.State == DeliveryState.Replay;
-
-        /// <summary>The retry window runs from when the event was stored, or replayed.</summary>
-        public DateTimeOffset GiveUpAt(TimeSpan window) =>
-            DateTimeOffset.FromUnixTimeMilliseconds(Stored.ReplayedAt ?? Stored.Entry.StoredAt) + window;
-    }
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _config = await log.GetWebhookAsync(Tenant, cancellationToken);
         if (_config is null) return;
         _key = WebhookSignature.KeyOf(_config.Secret);
-        _readUpTo = _savedWatermark = _config.Watermark;
+        _savedWatermark = _config.Watermark;
+        _lanes.Reset(_config.Watermark);
         ScheduleNext();
     }
 
@@ -100,10 +84,15 @@ public sealed partial class WebhookGrain(
         var watermark = _config?.Watermark ?? await log.GetTenantHeadAsync(Tenant);
         var record = new WebhookRecord(Tenant, url, secret, watermark, now.ToUnixTimeMilliseconds());
         await log.SaveWebhookAsync(record);
-        if (_config is null) _readUpTo = _savedWatermark = watermark;
+        if (_config is null)
+        {
+            _savedWatermark = watermark;
+            _lanes.Reset(watermark);
+        }
+
         _config = record;
         _key = WebhookSignature.KeyOf(secret);
-        foreach (var pending in _window.Values) pending.NextAt = now; // a new URL deserves a prompt try
+        foreach (var pending in _lanes.All) pending.NextAt = now; // a new URL deserves a prompt try
         _lookInLog = _lookForReplays = true;
         LogConfigured(logger, Tenant.Value, url);
         if (!_inTurn) ScheduleNext();
@@ -134,12 +123,14 @@ public sealed partial class WebhookGrain(
         return count;
     }
 
+    private bool NeedsRefill => _lookInLog || _lookForReplays || _lanes.ReadsNeeded().Any();
+
     /// <summary>One delivery turn: fill the window, keep POSTs in flight until the budget is spent, save the cursor.</summary>
     private async Task DeliverAsync(CancellationToken cancellationToken)
     {
         if (_config is null || _key is null) return;
         _inTurn = true;
-        var inflight = new Dictionary<Task<DeliveryOutcome>, Pending>();
+        var inflight = new Dictionary<Task<DeliveryOutcome>, PendingDelivery>();
         try
         {
             var until = time.GetUtcNow() + O.TurnBudget;
@@ -153,7 +144,7 @@ public sealed partial class WebhookGrain(
                 await SettleAsync(item, await done);
                 var now = time.GetUtcNow();
                 if (now >= until) continue; // drain what is in flight, start nothing new
-                if ((_lookInLog || _lookForReplays) && now - _lastRefill > TimeSpan.FromMilliseconds(100)) await RefillAsync();
+                if (NeedsRefill && now - _lastRefill > TimeSpan.FromMilliseconds(100)) await RefillAsync();
                 Launch(inflight);
             }
 
@@ -162,7 +153,7 @@ public sealed partial class WebhookGrain(
         catch (Exception e)
         {
             LogTurnFailed(logger, Tenant.Value, e);
-            foreach (var item in inflight.Values) item.InFlight = false;
+            foreach (var item in inflight.Values) _lanes.Abandon(item);
             _lookInLog = true;
         }
         finally
@@ -172,6 +163,7 @@ public sealed partial class WebhookGrain(
         }
     }
 
+    /// <summary>Reads replays, the lanes that drained with events parked in the log, then the tenant's next events.</summary>
     private async Task RefillAsync()
     {
         var now = time.GetUtcNow();
@@ -179,82 +171,89 @@ public sealed partial class WebhookGrain(
         if (_lookForReplays)
         {
             _lookForReplays = false;
+            await FlushDeliveredAsync(); // a delivered replay not yet marked would be read again
             var replays = await log.ReadReplaysAsync(Tenant, O.MaxWindow);
             var added = 0;
             foreach (var row in replays)
-                if (_window.TryAdd(row.Entry.TenantSeq, new Pending(row, now)))
+                if (_lanes.AddReplay(row, now))
                     added++;
-            if (added > 0 && replays.Count == O.MaxWindow) _lookForReplays = true;
+            // A full page: more replays wait in the log; look again as soon as one of these is through.
+            _moreReplays = replays.Count == O.MaxWindow;
+            if (added > 0 && _moreReplays) _lookForReplays = true;
         }
 
-        var room = O.MaxWindow - _window.Count;
-        if (!_lookInLog || room <= 0) return;
+        foreach (var read in _lanes.ReadsNeeded().ToList())
+            _lanes.AddFromLane(read, await log.ReadLaneAsync(Tenant, read.Lane, read.After, read.UpTo, read.Limit), now);
+
+        if (!_lookInLog) return;
         _lookInLog = false;
-        var rows = await log.ReadPendingAsync(Tenant, _readUpTo, room);
-        foreach (var row in rows)
+        // Events of parked lanes are passed over, so a page may hold few new ones: read on, a bounded number of pages.
+        for (var page = 0; page < 8; page++)
         {
-            _window.TryAdd(row.Entry.TenantSeq, new Pending(row, now));
-            _readUpTo = Math.Max(_readUpTo, row.Entry.TenantSeq);
+            if (!_lanes.HasRoom)
+            {
+                _lookInLog = true;
+                return;
+            }
+
+            var size = Math.Clamp(O.MaxWindow - _lanes.HeldCount, 1, 1000);
+            var rows = await log.ReadPendingAsync(Tenant, _lanes.ReadUpTo, size);
+            foreach (var row in rows)
+            {
+                if (_lanes.Add(row, now) != DeliveryLanes.Offer.Full) continue;
+                _lookInLog = true;
+                return;
+            }
+
+            if (rows.Count < size) return;
         }
 
-        if (rows.Count == room) _lookInLog = true; // more behind a full page
+        _lookInLog = true; // more behind
     }
 
-    /// <summary>Starts every head of a conversation that is due, up to the concurrency limit.</summary>
-    private void Launch(Dictionary<Task<DeliveryOutcome>, Pending> inflight)
+    /// <summary>Starts every lane head that is due, up to the concurrency limit.</summary>
+    private void Launch(Dictionary<Task<DeliveryOutcome>, PendingDelivery> inflight)
     {
-        var now = time.GetUtcNow();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in _window.Values)
+        foreach (var item in _lanes.Due(time.GetUtcNow()).ToList())
         {
             if (inflight.Count >= O.MaxConcurrency) return;
-            if (!seen.Add(item.Key) || item.InFlight || item.NextAt > now) continue;
-            item.InFlight = true;
+            _lanes.Start(item);
             item.Body ??= EventEnvelope.Serialize(item.Stored.Entry.Event, item.Stored.Entry.Seq);
             inflight[sender.SendAsync(_config!.Url, _key!, item.Stored.Entry.Event.MsgId, item.Body)] = item;
         }
     }
 
-    private async Task SettleAsync(Pending item, DeliveryOutcome outcome)
+    private async Task SettleAsync(PendingDelivery item, DeliveryOutcome outcome)
     {
-        item.InFlight = false;
         var now = time.GetUtcNow();
-        WeComTelemetry.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result",
-            outcome.Success ? "delivered" : now >= item.GiveUpAt(O.MaxRetryDuration) ? "dead_letter" : "retry"));
+        if (item.IsReplay && _moreReplays) _lookForReplays = true;
         if (outcome.Success)
         {
-            _window.Remove(item.Seq);
+            Count("delivered");
+            _lanes.Remove(item);
             _delivered.Add(item.Seq);
             if (_delivered.Count >= 500) await FlushDeliveredAsync();
             return;
         }
 
-        item.Attempts++;
-        item.LastError = outcome.Error;
-        var giveUpAt = item.GiveUpAt(O.MaxRetryDuration);
-        if (now >= giveUpAt)
+        if (_lanes.Failed(item, outcome, now) is not { } nextAt)
         {
+            Count("dead_letter");
             await log.MarkDeadAsync(Tenant, item.Seq, item.Attempts, item.LastError, now);
             WeComTelemetry.WebhookDeadLetters.Add(1);
-            _window.Remove(item.Seq);
+            _lanes.Remove(item);
             LogDeadLetter(logger, Tenant.Value, item.Stored.Entry.Event.MsgId, item.Attempts, item.LastError);
             return;
         }
 
-        var delay = Backoff(item.Attempts);
-        if (outcome.RetryAfter is { } asked && asked > delay) delay = asked;
-        item.NextAt = now + delay < giveUpAt ? now + delay : giveUpAt; // one last try at the end of the window
-        LogRetry(logger, Tenant.Value, item.Stored.Entry.Event.MsgId, item.Attempts, item.LastError, delay);
+        Count("retry");
+        // Written at every failed attempt, so a restart neither resets the back-off nor forgets the count.
+        await log.RecordAttemptAsync(Tenant, item.Seq, item.Attempts, item.LastError, nextAt);
+        LogRetry(logger, Tenant.Value, item.Stored.Entry.Event.MsgId, item.Attempts, item.LastError, nextAt - now);
     }
 
-    /// <summary>Exponential, capped, with jitter so that a recovering endpoint is not hit by every retry at once.</summary>
-    private TimeSpan Backoff(int attempts)
-    {
-        var o = O;
-        var exponential = o.InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 30));
-        var capped = Math.Min(exponential, o.MaxBackoff.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.5 + Random.Shared.NextDouble() * 0.5));
-    }
+    private static void Count(string result) =>
+        WeComTelemetry.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", result));
 
     private async Task FlushDeliveredAsync()
     {
@@ -268,17 +267,10 @@ public sealed partial class WebhookGrain(
     private async Task SaveCursorAsync(bool force)
     {
         await FlushDeliveredAsync();
-        var watermark = _readUpTo;
-        foreach (var item in _window.Values)
-        {
-            if (item.IsReplay) continue; // replays are found by their state, not by the cursor
-            watermark = item.Seq - 1;
-            break;
-        }
-
+        var watermark = _lanes.Watermark();
         var now = time.GetUtcNow();
         if (watermark <= _savedWatermark) return;
-        if (!force && _window.Count > 0 && now - _lastCursorSave < O.CursorSaveInterval) return;
+        if (!force && _lanes.HeldCount > 0 && now - _lastCursorSave < O.CursorSaveInterval) return;
         await log.SaveWatermarkAsync(Tenant, watermark);
         _savedWatermark = watermark;
         _lastCursorSave = now;
@@ -288,18 +280,13 @@ public sealed partial class WebhookGrain(
     {
         if (_config is null) return;
         TimeSpan? due = null;
-        if ((_lookInLog && _window.Count < O.MaxWindow) || _lookForReplays)
+        if ((_lookInLog && _lanes.HasRoom) || _lookForReplays || _lanes.ReadsNeeded().Any())
         {
             due = TimeSpan.Zero;
         }
         else
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            DateTimeOffset? earliest = null;
-            foreach (var item in _window.Values)
-                if (seen.Add(item.Key) && !item.InFlight && (earliest is null || item.NextAt < earliest))
-                    earliest = item.NextAt;
-            if (earliest is { } at)
+            if (_lanes.EarliestDue() is { } at)
             {
                 var wait = at - time.GetUtcNow();
                 due = wait > TimeSpan.Zero ? wait : TimeSpan.Zero;

@@ -27,6 +27,14 @@ public sealed class WebhookOptions
     [Range(1, 100_000)]
     public int MaxWindow { get; set; } = 2_000;
 
+    /// <summary>Lanes (conversations, or accounts for events outside conversations) a tenant's delivery tracks at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxLanes { get; set; } = 1_000;
+
+    /// <summary>Events one lane holds in memory (at most <see cref="MaxWindow"/>); the rest wait in the log for their turn.</summary>
+    [Range(1, 100_000)]
+    public int MaxPerLane { get; set; } = 100;
+
     /// <summary>A delivery turn stops starting requests after this long, so the grain answers its other calls.</summary>
     public TimeSpan TurnBudget { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -19,6 +19,15 @@ public interface IEventLog
     /// <summary>Pending events after a tenant sequence number, in order.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Pending events of one lane (<see cref="StoredEvent.Lane"/>) with a tenant sequence number in
+    /// (<paramref name="afterTenantSeq"/>, <paramref name="upToTenantSeq"/>], in order.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a failed attempt of a pending or replayed event: how many so far, the last error, when to try next.</summary>
+    Task RecordAttemptAsync(TenantId tenant, long tenantSeq, int attempts, string? lastError, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
+
     /// <summary>Dead letters the tenant asked to re-send, in order.</summary>
     Task<IReadOnlyList<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default);
 
@@ -47,6 +56,6 @@ public interface IEventLog
     /// <summary>Tenants with a webhook and events waiting for it.</summary>
     Task<IReadOnlyList<TenantId>> TenantsWithPendingAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes events stored before <paramref name="before"/>; returns how many.</summary>
+    /// <summary>Deletes events stored before <paramref name="before"/>, except replays not yet delivered; returns how many.</summary>
     Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
 }

@@ -9,10 +9,10 @@ namespace OrleansWeCom.Storage.Events;
 /// transaction: SQLite's writer lock and PostgreSQL's row locks (taken in scope order) make them gap-free and committed
 /// in order per tenant and per account, whichever silo writes.
 /// </summary>
-public sealed class SqlEventLog : IEventLog, IAsyncDisposable
+public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
 {
     private const string Columns =
-        "tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at, delivery_state, replayed_at";
+        "tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at, delivery_state, replayed_at, attempts, last_error, next_attempt_at";
 
     private readonly StorageDatabase _database;
     private readonly TimeProvider _time;
@@ -199,16 +199,16 @@ public sealed class SqlEventLog : IEventLog, IAsyncDisposable
 
     public Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns}, attempts, last_error, dead_at FROM wecom_event WHERE tenant = @t AND delivery_state = 2 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            $"SELECT {Columns}, dead_at FROM wecom_event WHERE tenant = @t AND delivery_state = 2 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
-            r => new DeadLetter(ReadStored(r).Entry, Convert.ToInt32(r.GetValue(16)), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? 0 : Convert.ToInt64(r.GetValue(18))),
+            r => new DeadLetter(ReadStored(r).Entry, Convert.ToInt32(r.GetValue(16)), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(19) ? 0 : Convert.ToInt64(r.GetValue(19))),
             cancellationToken);
 
     public async Task<int> RequeueDeadAsync(TenantId tenant, IReadOnlyList<string>? msgIds, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        const string Update = "UPDATE wecom_event SET delivery_state = 3, replayed_at = @at, attempts = 0 WHERE tenant = @t AND delivery_state = 2";
+        const string Update = "UPDATE wecom_event SET delivery_state = 3, replayed_at = @at, attempts = 0, next_attempt_at = NULL WHERE tenant = @t AND delivery_state = 2";
         await using var update = Sql.Command(connection, msgIds is { Count: > 0 } ? Update + " AND msg_id = @m" : Update, tx);
         Sql.Add(update, "@at", at.ToUnixTimeMilliseconds());
         Sql.Add(update, "@t", tenant.Value);
@@ -282,7 +282,7 @@ public sealed class SqlEventLog : IEventLog, IAsyncDisposable
         while (true)
         {
             var deleted = await _database.ExecuteAsync(
-                "DELETE FROM wecom_event WHERE (tenant, tenant_seq) IN (SELECT tenant, tenant_seq FROM wecom_event WHERE created_at < @c LIMIT @n)",
+                "DELETE FROM wecom_event WHERE (tenant, tenant_seq) IN (SELECT tenant, tenant_seq FROM wecom_event WHERE created_at < @c AND delivery_state <> 3 LIMIT @n)",
                 c => { Sql.Add(c, "@c", before.ToUnixTimeMilliseconds()); Sql.Add(c, "@n", Chunk); }, cancellationToken);
             total += deleted;
             if (deleted < Chunk) return total;
@@ -295,7 +295,7 @@ public sealed class SqlEventLog : IEventLog, IAsyncDisposable
         long L(int i) => Convert.ToInt64(r.GetValue(i));
         var e = new TenantEvent(r.GetString(4), new TenantId(r.GetString(0)), r.GetString(5), S(6), S(7), S(8), L(9), S(10), S(11), S(12));
         var entry = new LoggedEvent(e, r.GetString(2), L(3), L(1), L(13));
-        return new StoredEvent(entry, (DeliveryState)L(14), r.IsDBNull(15) ? null : L(15));
+        return new StoredEvent(entry, (DeliveryState)L(14), r.IsDBNull(15) ? null : L(15), (int)L(16), r.IsDBNull(18) ? null : L(18), S(17));
     }
 
     private async Task<IReadOnlyList<T>> ListAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, T> map, CancellationToken ct) =>

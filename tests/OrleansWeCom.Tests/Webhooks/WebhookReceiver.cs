@@ -21,6 +21,8 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         public volatile int Status = 200;
         public TimeSpan Delay;
         public int? RetryAfterSeconds;
+        /// <summary>When set, answers this status instead of <see cref="Status"/> for bodies it returns one for.</summary>
+        public Func<string, int?>? StatusFor;
     }
 
     public ConcurrentQueue<Received> Requests { get; } = new();
@@ -51,7 +53,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             using var buffer = new MemoryStream();
             await http.Request.Body.CopyToAsync(buffer);
             var behaviour = receiver.Hook(hook);
-            var status = behaviour.Status;
+            var status = behaviour.StatusFor?.Invoke(System.Text.Encoding.UTF8.GetString(buffer.ToArray())) ?? behaviour.Status;
             receiver.Requests.Enqueue(new Received(hook, http.Request.Headers["webhook-id"], http.Request.Headers["webhook-timestamp"],
                 http.Request.Headers["webhook-signature"], buffer.ToArray(), status, DateTimeOffset.UtcNow));
             if (behaviour.Delay > TimeSpan.Zero) await Task.Delay(behaviour.Delay);
