@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using OrleansWeCom.Gateway.Http;
 
 namespace OrleansWeCom.Gateway.Mqtt;
 
@@ -27,7 +28,8 @@ public sealed partial class WeComMqttServer(
     IOptions<MqttOptions> options,
     IMqttTenantResolver tenants,
     IMqttSendHandler sends,
-    ILogger<WeComMqttServer> logger) : IHostedService, IAsyncDisposable
+    ILogger<WeComMqttServer> logger,
+    TenantQuotas? quotas = null) : IHostedService, IAsyncDisposable
 {
     private static readonly Meter Meter = new("OrleansWeCom.Mqtt");
     private static readonly Counter<long> Processed = Meter.CreateCounter<long>("wecom.mqtt.sends", description: "SendMessage publishes by outcome");
