@@ -34,6 +34,9 @@ public sealed partial class WeComMqttServer(
     private static readonly Meter Meter = new("OrleansWeCom.Mqtt");
     private static readonly Counter<long> Processed = Meter.CreateCounter<long>("wecom.mqtt.sends", description: "SendMessage publishes by outcome");
 
+    /// <summary>What a SendMessage publish carries besides its payload: topic, properties, response topic, correlation data.</summary>
+    private const int MaxPublishOverheadBytes = 64 * 1024;
+
     private readonly MqttOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, MqttClientSession> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, MqttClientWorker> _workers = new(StringComparer.Ordinal);
@@ -66,7 +69,7 @@ public sealed partial class WeComMqttServer(
         serverOptions.DefaultEndpointOptions.BoundInterNetworkAddress = v6 ? IPAddress.None : address;
         serverOptions.DefaultEndpointOptions.BoundInterNetworkV6Address = v6 ? address : IPAddress.None;
 
-        var server = factory.CreateMqttServer(serverOptions, [new ClientIdAssigningServerAdapter()]);
+        var server = factory.CreateMqttServer(serverOptions, [new ClientIdAssigningServerAdapter(_options.MaxConnectPacketBytes, _options.MaxPayloadBytes + MaxPublishOverheadBytes)]);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;
