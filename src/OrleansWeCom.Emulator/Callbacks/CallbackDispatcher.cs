@@ -63,6 +63,14 @@ internal sealed partial class CallbackDispatcher : IAsyncDisposable
         queue.Writer.TryWrite(payload);
     }
 
+    /// <summary>Waits (at most <paramref name="max"/>) until every callback enqueued so far is delivered or given up.</summary>
+    public async Task DeliveredAsync(TimeSpan max)
+    {
+        var target = Interlocked.Read(ref _enqueued);
+        var deadline = DateTime.UtcNow + max;
+        while (Interlocked.Read(ref _completed) < target && DateTime.UtcNow < deadline) await Task.Delay(5);
+    }
+
     public JsonObject Describe()
     {
         var target = _target;

@@ -32,6 +32,11 @@ internal sealed partial class EmulatorState
             _containers[hostname] = container;
             IssueQrCode(container);
             PostQrStatus(container, QrStatus.Never, null);
+            if (Faults.ScanOnCreate)
+            {
+                ScanLocked(container, requireVerify: false, null, null);
+            }
+
             return new JsonObject
             {
                 ["qrcode"] = container.QrPath,
@@ -54,22 +59,28 @@ internal sealed partial class EmulatorState
                 throw ApiException.Conflict($"container '{container.Hostname}' has no QR code awaiting a scan (Status {(int)container.Status})");
             }
 
-            var account = ChooseAccount(container, wxId, corpId);
-            container.Scanned = true;
-            container.PendingAccount = account;
-            PostQrStatus(container, QrStatus.Scanning, account);
-            if (requireVerify)
-            {
-                container.VerifyCode = World.NewVerifyCode();
-                PostQrStatus(container, QrStatus.RequireVerify, account);
-            }
-            else
-            {
-                CompleteLogin(container);
-            }
-
-            return new JsonObject { ["wxId"] = account.UserId, ["corpId"] = account.CorpId };
+            return ScanLocked(container, requireVerify, wxId, corpId);
         }
+    }
+
+    /// <summary>The scan itself; the caller holds the state's lock.</summary>
+    private JsonObject ScanLocked(Container container, bool requireVerify, string? wxId, string? corpId)
+    {
+        var account = ChooseAccount(container, wxId, corpId);
+        container.Scanned = true;
+        container.PendingAccount = account;
+        PostQrStatus(container, QrStatus.Scanning, account);
+        if (requireVerify)
+        {
+            container.VerifyCode = World.NewVerifyCode();
+            PostQrStatus(container, QrStatus.RequireVerify, account);
+        }
+        else
+        {
+            CompleteLogin(container);
+        }
+
+        return new JsonObject { ["wxId"] = account.UserId, ["corpId"] = account.CorpId };
     }
 
     public JsonObject VerifyCode(string hostname)

@@ -10,6 +10,7 @@ internal sealed class FaultState(TimeProvider time)
     private DateTimeOffset _timeoutsUntil;
     private DateTimeOffset _dropCallbacksUntil;
     private DateTimeOffset _lostAnswersUntil;
+    private DateTimeOffset _scanOnCreateUntil;
     private int _serverErrorStatus = StatusCodes.Status503ServiceUnavailable;
 
     public bool ServerErrors(out int status)
@@ -32,12 +33,18 @@ internal sealed class FaultState(TimeProvider time)
         get { lock (_gate) { return time.GetUtcNow() < _lostAnswersUntil; } }
     }
 
+    /// <summary>A new container is scanned and logged in before its create is answered (its callbacks may overtake the answer).</summary>
+    public bool ScanOnCreate
+    {
+        get { lock (_gate) { return time.GetUtcNow() < _scanOnCreateUntil; } }
+    }
+
     public bool DropCallbacks
     {
         get { lock (_gate) { return time.GetUtcNow() < _dropCallbacksUntil; } }
     }
 
-    public void Set(TimeSpan? serverErrors, int? serverErrorStatus, TimeSpan? timeouts, TimeSpan? dropCallbacks, TimeSpan? lostAnswers = null)
+    public void Set(TimeSpan? serverErrors, int? serverErrorStatus, TimeSpan? timeouts, TimeSpan? dropCallbacks, TimeSpan? lostAnswers = null, TimeSpan? scanOnCreate = null)
     {
         lock (_gate)
         {
@@ -66,6 +73,11 @@ internal sealed class FaultState(TimeProvider time)
             {
                 _lostAnswersUntil = now + l;
             }
+
+            if (scanOnCreate is { } c)
+            {
+                _scanOnCreateUntil = now + c;
+            }
         }
     }
 
@@ -81,6 +93,7 @@ internal sealed class FaultState(TimeProvider time)
                 ["timeoutMs"] = Remaining(_timeoutsUntil, now),
                 ["dropCallbacksMs"] = Remaining(_dropCallbacksUntil, now),
                 ["lostAnswersMs"] = Remaining(_lostAnswersUntil, now),
+                ["scanOnCreateMs"] = Remaining(_scanOnCreateUntil, now),
             };
         }
     }

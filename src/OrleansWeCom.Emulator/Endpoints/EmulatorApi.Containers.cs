@@ -7,7 +7,20 @@ internal static partial class EmulatorApi
 {
     private static void MapContainers(RouteGroupBuilder open, EmulatorState state)
     {
-        open.Api("POST", "/container/create", p => Envelope.Ok(state.Create(p.Required("userId"))));
+        open.Api("POST", "/container/create", async p =>
+        {
+            var scanned = state.Faults.ScanOnCreate;
+            var created = state.Create(p.Required("userId"));
+            // Under the scan-on-create fault the answer waits until the callbacks are delivered and a little more, so that
+            // the receiver has them before it learns the container exists.
+            if (scanned)
+            {
+                await state.Callbacks.DeliveredAsync(TimeSpan.FromSeconds(5));
+                await Task.Delay(300);
+            }
+
+            return Envelope.Ok(created);
+        });
         open.Api("POST", "/container/verify", p => Results.Json(
             new System.Text.Json.Nodes.JsonObject { ["data"] = state.Verify(p.Required("hostname"), p.Required("key"), p.Required("code")), ["code"] = 0 },
             Envelope.Json));

@@ -49,7 +49,8 @@ internal static partial class EmulatorApi
                 throw ApiException.BadRequest("serverErrorStatus must be a 5xx code");
             }
 
-            state.Faults.Set(Ms(p.Long("serverErrorMs")), (int?)status, Ms(p.Long("timeoutMs")), Ms(p.Long("dropCallbacksMs")), Ms(p.Long("lostAnswersMs")));
+            state.Faults.Set(Ms(p.Long("serverErrorMs")), (int?)status, Ms(p.Long("timeoutMs")), Ms(p.Long("dropCallbacksMs")), Ms(p.Long("lostAnswersMs")),
+                Ms(p.Long("scanOnCreateMs")));
             return Plain(state.Faults.Describe());
         });
         control.Api("GET", "/faults", _ => Plain(state.Faults.Describe()));

@@ -117,6 +117,9 @@ internal static partial class EmulatorApi
     private static void Api(this IEndpointRouteBuilder group, string method, string pattern, Func<ApiParams, IResult> handler) =>
         group.MapMethods(pattern, [method], (Func<HttpContext, Task<IResult>>)(async context => handler(await ApiParams.ReadAsync(context.Request))));
 
+    private static void Api(this IEndpointRouteBuilder group, string method, string pattern, Func<ApiParams, Task<IResult>> handler) =>
+        group.MapMethods(pattern, [method], (Func<HttpContext, Task<IResult>>)(async context => await handler(await ApiParams.ReadAsync(context.Request))));
+
     private static async Task WriteErrorAsync(HttpContext context, int status, string message)
     {
         if (context.Response.HasStarted)

@@ -19,21 +19,21 @@ public static class MqttClientIds
 }
 
 /// <summary>
-/// The TCP listener, giving an MQTT 3.x client that connects with an empty client id and a clean session an id of its
+/// The TCP listener (<see cref="GuardedTcpListener"/>, which bounds packet sizes), giving an MQTT 3.x client that connects with an empty client id and a clean session an id of its
 /// own before the broker validates the CONNECT. MQTTnet assigns ids to MQTT 5 clients only (returned in the CONNACK, see
 /// <see cref="WeComMqttServer"/>); a 3.1.1 client is not told its id, which the protocol allows. An empty id with a
 /// persistent session stays empty, and the broker refuses it as the protocol says.
 /// </summary>
-internal sealed class ClientIdAssigningServerAdapter : IMqttServerAdapter
+internal sealed class ClientIdAssigningServerAdapter(int maxConnectBytes, int maxPacketBytes) : IMqttServerAdapter
 {
-    private readonly MqttTcpServerAdapter _tcp = new();
+    private readonly GuardedTcpListener _tcp = new(maxConnectBytes, maxPacketBytes);
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
 
     public Task StartAsync(MqttServerOptions options, IMqttNetLogger logger)
     {
-        _tcp.ClientHandler = channel => ClientHandler?.Invoke(new Channel(channel)) ?? Task.CompletedTask;
-        return _tcp.StartAsync(options, logger);
+        _tcp.Start(options, logger, channel => ClientHandler?.Invoke(new Channel(channel)) ?? Task.CompletedTask);
+        return Task.CompletedTask;
     }
 
     public Task StopAsync() => _tcp.StopAsync();

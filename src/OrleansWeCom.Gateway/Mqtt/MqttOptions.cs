@@ -29,6 +29,12 @@ public sealed class MqttOptions
     public int MaxPayloadBytes { get; set; } = (int)Http.Envelope.MaxJsonBody;
 
     /// <summary>
+    /// The largest CONNECT packet, the one packet read before a client is authenticated; a larger one closes the
+    /// connection at its header, unread.
+    /// </summary>
+    public int MaxConnectPacketBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
     /// How long one send may take before it is answered as failed (retry with the same id). Keep it below the
     /// clients' keep-alive: a QoS 1 publish holds the client's reading until its send is persisted.
     /// </summary>
@@ -47,6 +53,7 @@ public sealed class MqttOptionsValidator : IValidateOptions<MqttOptions>
         if (options.MaxSubscriptionsPerClient < 1) errors.Add("Mqtt:MaxSubscriptionsPerClient must be at least 1");
         if (options.MaxPayloadBytes < 256) errors.Add("Mqtt:MaxPayloadBytes must be at least 256");
         if (options.SendTimeout <= TimeSpan.Zero) errors.Add("Mqtt:SendTimeout must be positive");
+        if (options.MaxConnectPacketBytes < 1024) errors.Add("Mqtt:MaxConnectPacketBytes must be at least 1024");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -84,6 +84,16 @@ public sealed partial class WeComMqttServer
             return;
         }
 
+        // A publish is a tenant request like an HTTP one: it takes from the same per-tenant rate on this gateway.
+        if (quotas is not null && !quotas.TryTakeRequest(worker.Tenant))
+        {
+            Processed.Add(1, new KeyValuePair<string, object?>("outcome", "rate_limited"));
+            await ReplyAsync(route, MqttSendMessage.Refused(IdOf(payload.ToArray()), ErrorCodes.QueueFull,
+                $"too many requests: this tenant may make {quotas.Options.RateOf(worker.Tenant.Value)} a second; retry later"));
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            return;
+        }
+
         var acknowledge = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce
             ? null
             : new TaskCompletionSource<MqttPubAckReasonCode>(TaskCreationOptions.RunContinuationsAsynchronously);

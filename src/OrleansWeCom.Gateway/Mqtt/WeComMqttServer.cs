@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using OrleansWeCom.Gateway.Http;
 
 namespace OrleansWeCom.Gateway.Mqtt;
 
@@ -27,10 +28,14 @@ public sealed partial class WeComMqttServer(
     IOptions<MqttOptions> options,
     IMqttTenantResolver tenants,
     IMqttSendHandler sends,
-    ILogger<WeComMqttServer> logger) : IHostedService, IAsyncDisposable
+    ILogger<WeComMqttServer> logger,
+    TenantQuotas? quotas = null) : IHostedService, IAsyncDisposable
 {
     private static readonly Meter Meter = new("OrleansWeCom.Mqtt");
     private static readonly Counter<long> Processed = Meter.CreateCounter<long>("wecom.mqtt.sends", description: "SendMessage publishes by outcome");
+
+    /// <summary>What a SendMessage publish carries besides its payload: topic, properties, response topic, correlation data.</summary>
+    private const int MaxPublishOverheadBytes = 64 * 1024;
 
     private readonly MqttOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, MqttClientSession> _clients = new(StringComparer.Ordinal);
@@ -64,7 +69,7 @@ public sealed partial class WeComMqttServer(
         serverOptions.DefaultEndpointOptions.BoundInterNetworkAddress = v6 ? IPAddress.None : address;
         serverOptions.DefaultEndpointOptions.BoundInterNetworkV6Address = v6 ? address : IPAddress.None;
 
-        var server = factory.CreateMqttServer(serverOptions, [new ClientIdAssigningServerAdapter()]);
+        var server = factory.CreateMqttServer(serverOptions, [new ClientIdAssigningServerAdapter(_options.MaxConnectPacketBytes, _options.MaxPayloadBytes + MaxPublishOverheadBytes)]);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;

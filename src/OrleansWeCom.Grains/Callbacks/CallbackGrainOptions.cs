@@ -30,6 +30,13 @@ public sealed class CallbackGrainOptions
     /// <summary>Two reports of the same room change (same kind, operator, members, name) this close in time are one change.</summary>
     public TimeSpan GroupDedupWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long after its arrival a callback naming a container no grain knows yet is held (<c>Callbacks:UnknownContainerHold</c>):
+    /// a host may post a new container's first callbacks before it answers <c>container/create</c>. Held, it stops its
+    /// stream, which delivers it again (later ones of that container wait behind it); past this it is marked unknown.
+    /// </summary>
+    public TimeSpan UnknownContainerHold { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long a router trusts its container's tenant and host before asking the container grain again.</summary>
     public TimeSpan ContainerCacheTtl { get; set; } = TimeSpan.FromMinutes(1);
 }

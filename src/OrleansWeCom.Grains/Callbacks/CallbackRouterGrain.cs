@@ -63,6 +63,13 @@ public sealed partial class CallbackRouterGrain(
                 {
                     outcome = await ApplyOneAsync(item);
                 }
+                catch (ContainerNotYetKnownException e)
+                {
+                    // Held: its stream delivers it again, this callback first, until the container is known or the hold ends.
+                    LogHeld(logger, Name, item.Id, e.HostName);
+                    failure = e;
+                    break;
+                }
                 catch (Exception e)
                 {
                     // Left unmarked, and the batch stops here: its stream delivers it again, this callback first.
@@ -141,6 +148,8 @@ public sealed partial class CallbackRouterGrain(
         var container = await ContainerAsync(e.Source.Value);
         if (container is null)
         {
+            if (time.GetUtcNow().ToUnixTimeMilliseconds() - item.ReceivedAt < options.Value.UnknownContainerHold.TotalMilliseconds)
+                throw new ContainerNotYetKnownException(e.Source.Value);
             LogUnknownContainer(logger, Name, e.Type, e.MsgId);
             return CallbackOutcome.UnknownContainer;
         }
@@ -269,6 +278,9 @@ public sealed partial class CallbackRouterGrain(
         _ => new LifecycleSignal.UserOffline(),
     };
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: inbox row {InboxId} names container {Container}, not known yet; held and delivered again")]
+    private static partial void LogHeld(ILogger logger, string hostName, long inboxId, string container);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: callback {Type} {MsgId} names a container we do not know; stored, not delivered")]
     private static partial void LogUnknownContainer(ILogger logger, string hostName, string type, string msgId);
 
@@ -286,4 +298,11 @@ public sealed partial class CallbackRouterGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
     private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);
+}
+
+/// <summary>A callback names a container whose grain is not initialised yet (its create may still be on its way back).</summary>
+public sealed class ContainerNotYetKnownException(string hostName)
+    : Exception($"container '{hostName}' is not known yet; its callback is held")
+{
+    public string HostName { get; } = hostName;
 }

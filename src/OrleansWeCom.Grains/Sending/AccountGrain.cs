@@ -26,12 +26,13 @@ public sealed partial class AccountGrain(
     SendClock clock,
     ITenantEventPublisher events,
     IOptions<SendingOptions> options,
+    TenantQueuedBytes tenantBytes,
     TimeProvider time,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IAccountSendCallback, IRemindable
 {
     private readonly SendingOptions _options = options.Value;
     private readonly LinkedList<OutboxRow> _queue = new();
-    private readonly Dictionary<string, OutboxRow> _open = [];
+    private readonly OpenSends _open = new(tenantBytes);
     private readonly Dictionary<string, string> _byHostMsgId = [];
     private bool _reminderSet;
     private const string OutboxReminder = "outbox";
@@ -80,6 +81,7 @@ public sealed partial class AccountGrain(
         await SettleInFlightBeforeDeactivationAsync(cancellationToken);
         await ReturnLeaseAsync();
         SyncDepth(gone: true);
+        _open.Release();
     }
 
     public async Task BindAsync(AccountBinding binding)
@@ -177,6 +179,10 @@ public sealed partial class AccountGrain(
         if ((held + chars) * 2 > _options.MaxQueuedBytesPerAccount)
             throw new WeComException(ErrorCodes.QueueFull,
                 $"queue full: account {WxId} already holds {held * 2} bytes of unsettled sends (limit {_options.MaxQueuedBytesPerAccount}); retry later");
+        var tenant = Container.Tenant.Value;
+        if (_options.MaxQueuedBytesPerTenant > 0 && tenantBytes.Of(tenant) + chars * 2 > _options.MaxQueuedBytesPerTenant)
+            throw new WeComException(ErrorCodes.QueueFull,
+                $"queue full: tenant {tenant} already holds {tenantBytes.Of(tenant)} bytes of unsettled sends on this silo (limit {_options.MaxQueuedBytesPerTenant}); retry later");
     }
 
     /// <summary>

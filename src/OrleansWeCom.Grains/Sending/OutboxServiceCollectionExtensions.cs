@@ -12,6 +12,7 @@ public static class OutboxServiceCollectionExtensions
     public static IServiceCollection AddWeComSending(this IServiceCollection services)
     {
         services.TryAddSingleton<SendClock>();
+        services.TryAddSingleton<TenantQueuedBytes>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILifecycleParticipant<ISiloLifecycle>, OutboxRecovery>());
         return services;
     }

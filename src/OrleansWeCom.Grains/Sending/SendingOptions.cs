@@ -47,6 +47,11 @@ public sealed class SendingOptions
     /// </summary>
     public long MaxQueuedBytesPerAccount { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// The same for all accounts of one tenant together, counted per silo (see <see cref="TenantQueuedBytes"/>); 0 turns it off.
+    /// </summary>
+    public long MaxQueuedBytesPerTenant { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>First back-off after a frequency error (-1000999); doubles up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan FrequencyBackoff { get; set; } = TimeSpan.FromSeconds(2);
 

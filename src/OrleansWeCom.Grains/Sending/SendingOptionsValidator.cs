@@ -27,6 +27,8 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
             "must be positive and at most WeCom:Limits:CorpWindow");
         Require(options.MaxQueuedPerAccount >= 1, nameof(options.MaxQueuedPerAccount), "must be at least 1");
         Require(options.MaxQueuedBytesPerAccount >= 128 * 1024, nameof(options.MaxQueuedBytesPerAccount), "must be at least 128 KiB (two sends of the largest body)");
+        Require(options.MaxQueuedBytesPerTenant == 0 || options.MaxQueuedBytesPerTenant >= 128 * 1024, nameof(options.MaxQueuedBytesPerTenant),
+            "must be 0 (off) or at least 128 KiB");
         Require(options.FrequencyBackoff > TimeSpan.Zero, nameof(options.FrequencyBackoff), "must be positive");
         Require(options.MaxBackoff >= options.FrequencyBackoff, nameof(options.MaxBackoff), "must be at least WeCom:Limits:FrequencyBackoff");
         Require(options.MaxAttempts >= 1, nameof(options.MaxAttempts), "must be at least 1");

@@ -25,6 +25,8 @@ public static class ConversationOptionsRegistration
             .Validate(o => o.MaxPendingBeforeFlush >= 1 && o.RecentMessages >= o.MaxPendingBeforeFlush,
                 "Conversations:MaxPendingBeforeFlush must be positive and at most Conversations:RecentMessages (a re-delivered callback is recognised among the kept messages)")
             .ValidateOnStart();
+        // The one grain option read from the Callbacks section: it is about callbacks, not conversations.
+        services.Configure<CallbackGrainOptions>(o => o.UnknownContainerHold = config.GetValue("Callbacks:UnknownContainerHold", o.UnknownContainerHold));
         return services;
     }
 }

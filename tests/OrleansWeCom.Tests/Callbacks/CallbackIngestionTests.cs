@@ -197,7 +197,8 @@ public sealed class CallbackIngestionTests
     [Fact]
     public async Task Callbacks_for_a_container_we_do_not_know_are_stored_but_not_delivered()
     {
-        await using var host = await CallbackTestHost.StartAsync();
+        // Held for the hold (its create may still be coming), then marked unknown.
+        await using var host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Callbacks:UnknownContainerHold"] = "00:00:01" });
         using (var r = await host.PostAsync(Envelope(CallbackTypes.Text, Message("5000001", null, ("content", "x")), "unknown0001"))) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var counts = await CallbackTestHost.EventuallyAsync(() => host.Store.CountAsync(), c => c.Processed == 1);
         Assert.Equal(1, counts.ByOutcome[CallbackOutcome.UnknownContainer]);

@@ -36,6 +36,7 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         var config = OrleansWeCom.Testing.TestSettings.For(_database, "mqtt");
         config["Mqtt:Enabled"] = "true";
         config["Mqtt:Port"] = _mqttPort.ToString();
+        config["Gateway:Quotas:Tenants:tenant-slow:RequestsPerSecond"] = "2";
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddWeComSilo();
         builder.AddWeComGateway();
@@ -56,6 +57,28 @@ public sealed class MqttSendPathTests : IAsyncLifetime
         _host.Dispose();
         SqliteConnection.ClearAllPools();
         OrleansWeCom.Testing.TestSettings.DeleteDatabase(_database);
+    }
+
+    [Fact]
+    public async Task Publishes_count_against_the_tenants_request_rate_and_are_answered_429_past_it()
+    {
+        const string wxId = "1688850407900546";
+        var key = await TenantKeyAsync("tenant-slow");
+        await Grains.GetGrain<IAccountGrain>(wxId).BindAsync(new AccountBinding(new HostName("apps-slow"), "host-a", new TenantId("tenant-slow"), "u-s",
+            ContainerStatus.Online, new CorpId("1970325134026788")));
+        await using var client = await MqttTestClient.ConnectAsync(_mqttPort, key);
+
+        // Two a second: six publishes in a burst span at most two windows, so at least two are refused.
+        var replies = new List<JsonObject>();
+        for (var i = 0; i < 6; i++) replies.Add(await client.SendAsync(MqttTestClient.Text($"rate-{i:D8}", wxId)));
+        var refused = replies.Where(r => r["code"]?.GetValue<int>() == ErrorCodes.QueueFull).ToList();
+        Assert.True(refused.Count >= 2, string.Join(" | ", replies.Select(r => r.ToJsonString())));
+        Assert.All(refused, r => Assert.Contains("too many requests", r["msg"]!.GetValue<string>()));
+        Assert.All(refused, r => Assert.Null(r["msgId"]));
+        Assert.Contains(replies, r => r["msgId"] is not null);
+        // Another tenant's publishes are not held back.
+        await using var other = await MqttTestClient.ConnectAsync(_mqttPort, _keyA);
+        Assert.NotNull((await other.SendAsync(MqttTestClient.Text("rate-other01")))["msgId"]);
     }
 
     [Fact]

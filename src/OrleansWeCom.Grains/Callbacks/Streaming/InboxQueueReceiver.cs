@@ -13,20 +13,26 @@ namespace OrleansWeCom.Grains.Callbacks.Streaming;
 /// Rows stored by this process are read at once (taken from memory when it is the only writer); other silos' on the
 /// next poll. A row delivered and not marked processed
 /// within <see cref="CallbackStreamOptions.RedeliverAfter"/> (its grain failed, its silo died, the agent gave up) is
-/// delivered again, each time waiting twice as long, up to 32 times the first wait; nothing is ever dropped.
+/// delivered again, each time waiting twice as long, up to 32 times the first wait; nothing is ever dropped. Until such a
+/// row is marked, its stream's rows read meanwhile are held back (counted against the in-flight bound), so that after an
+/// outage longer than the pulling agent's retries a newer callback never overtakes an older one.
 /// </summary>
 public sealed partial class InboxQueueReceiver(
     int queue, CallbackStreamOptions options, CallbackInboxStore store, CallbackInbox inbox, TimeProvider time, ILogger<InboxQueueReceiver> logger)
     : IQueueAdapterReceiver
 {
-    private sealed class Delivery(long at)
+    private sealed class Delivery(long at, string stream)
     {
         public long At { get; set; } = at;
         public int Attempts { get; set; } = 1;
         public long FirstAt { get; } = at;
+        public string Stream { get; } = stream;
     }
 
     private readonly Dictionary<long, Delivery> _inFlight = [];
+    /// <summary>Streams with a row delivered again and not yet marked, and the newer rows of each held back meanwhile.</summary>
+    private readonly Dictionary<string, List<StoredRow>> _stalled = new(StringComparer.Ordinal);
+    private int _parked;
     private readonly ConcurrentQueue<IReadOnlyList<long>> _acknowledged = new();
     private readonly Queue<StoredRow> _ready = new();
     private readonly int _maxInFlight = Math.Max(1, options.MaxInFlight / Math.Max(1, options.StreamQueues));
@@ -65,9 +71,10 @@ public sealed partial class InboxQueueReceiver(
             foreach (var id in ids) _inFlight.Remove(id);
 
         var now = time.GetTimestamp();
+        if (_stalled.Count > 0) ReleaseRecovered(now);
         if (time.GetElapsedTime(_lastSweep, now) >= options.RedeliverAfter / 3) await SweepAsync(now, cancellationToken);
 
-        if (_ready.Count == 0 && _inFlight.Count < _maxInFlight)
+        if (_ready.Count == 0 && _inFlight.Count + _parked < _maxInFlight)
         {
             var rows = new List<StoredRow>();
             if (_more || !inbox.TryTakeCommitted(queue, _cursor, options.ReadBatch, rows))
@@ -86,12 +93,19 @@ public sealed partial class InboxQueueReceiver(
             foreach (var row in rows)
             {
                 _cursor = Math.Max(_cursor, row.Id);
-                _inFlight[row.Id] = new Delivery(now);
+                if (_stalled.TryGetValue(row.Stream, out var held))
+                {
+                    held.Add(row);
+                    _parked++;
+                    continue;
+                }
+
+                _inFlight[row.Id] = new Delivery(now, row.Stream);
                 _ready.Enqueue(row);
             }
         }
 
-        Volatile.Write(ref _backlog, _inFlight.Count);
+        Volatile.Write(ref _backlog, _inFlight.Count + _parked);
         Volatile.Write(ref _oldestAt, _inFlight.Count == 0 ? -1 : _inFlight.Values.Min(d => d.FirstAt));
         return Take(maxCount);
     }
@@ -142,12 +156,30 @@ public sealed partial class InboxQueueReceiver(
             delivery.At = now;
             delivery.Attempts++;
             _ready.Enqueue(row);
+            // Its stream's rows read from now on wait until this one is marked: a newer callback must not overtake it.
+            _stalled.TryAdd(row.Stream, []);
             again++;
         }
 
         if (again == 0) return;
         LogRedelivering(logger, queue, again);
         WeComTelemetry.CallbacksRedelivered.Add(again);
+    }
+
+    /// <summary>Delivers the held-back rows of each stalled stream whose rows delivered again are all marked now.</summary>
+    private void ReleaseRecovered(long now)
+    {
+        var waiting = _inFlight.Values.Where(d => d.Attempts > 1).Select(d => d.Stream).ToHashSet(StringComparer.Ordinal);
+        foreach (var (stream, held) in _stalled.Where(p => !waiting.Contains(p.Key)).ToList())
+        {
+            _stalled.Remove(stream);
+            _parked -= held.Count;
+            foreach (var row in held)
+            {
+                _inFlight[row.Id] = new Delivery(now, row.Stream);
+                _ready.Enqueue(row);
+            }
+        }
     }
 
     private TimeSpan Wait(int attempts) => options.RedeliverAfter * Math.Pow(2, Math.Min(5, attempts - 1));

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+
+namespace OrleansWeCom.Grains.Sending;
+
+/// <summary>
+/// The bytes of unsettled sends each tenant's accounts hold on this silo (two bytes a character, as held). A per-silo
+/// figure: accounts of one tenant on other silos count there, so a cluster of N silos holds at most N times the limit.
+/// Kept in memory as accounts add and settle sends; an activation that ends gives its share back.
+/// </summary>
+public sealed class TenantQueuedBytes
+{
+    private readonly ConcurrentDictionary<string, long> _bytes = new(StringComparer.Ordinal);
+
+    public long Of(string tenant) => _bytes.GetValueOrDefault(tenant);
+
+    public void Add(string tenant, long bytes)
+    {
+        if (bytes == 0) return;
+        var now = _bytes.AddOrUpdate(tenant, bytes, (_, held) => held + bytes);
+        // A tenant holding nothing leaves the map, so it stays as large as the tenants with sends in flight.
+        if (now == 0) _bytes.TryRemove(new KeyValuePair<string, long>(tenant, 0));
+    }
+}
+
+/// <summary>
+/// An account's unsettled sends by msgId, reporting every body that comes and goes to the silo's
+/// <see cref="TenantQueuedBytes"/> under the tenant the row was accepted for.
+/// </summary>
+internal sealed class OpenSends(TenantQueuedBytes ledger)
+{
+    private readonly Dictionary<string, OutboxRow> _rows = [];
+
+    public IEnumerable<OutboxRow> Values => _rows.Values;
+
+    public int Count => _rows.Count;
+
+    public OutboxRow this[string msgId]
+    {
+        get => _rows[msgId];
+        set
+        {
+            if (_rows.TryGetValue(msgId, out var old)) ledger.Add(old.Tenant, -Bytes(old));
+            _rows[msgId] = value;
+            ledger.Add(value.Tenant, Bytes(value));
+        }
+    }
+
+    public bool TryGetValue(string msgId, out OutboxRow row) => _rows.TryGetValue(msgId, out row!);
+
+    public bool Remove(string msgId)
+    {
+        if (!_rows.Remove(msgId, out var old)) return false;
+        ledger.Add(old.Tenant, -Bytes(old));
+        return true;
+    }
+
+    /// <summary>Gives every held body back to the ledger (the activation ends; its rows stay in the outbox).</summary>
+    public void Release()
+    {
+        foreach (var row in _rows.Values) ledger.Add(row.Tenant, -Bytes(row));
+        _rows.Clear();
+    }
+
+    private static long Bytes(OutboxRow row) => row.Body.Length * 2L;
+}
