@@ -211,7 +211,7 @@ public sealed partial class WebhookGrain(
             if (!seen.Add(item.Key) || item.InFlight || item.NextAt > now) continue;
             item.InFlight = true;
             item.Body ??= EventEnvelope.Serialize(item.Stored.Entry.Event, item.Stored.Entry.Seq);
-            inflight[sender.SendAsync(_config!.Url, _key!, item.Stored.Entry.Event.MsgId, item.Body)] = item;
+            inflight[sender.SendAsync(_config!.Url, _key!, item.Stored.Entry.Event.MsgId, item.Body, item.Stored.Entry.Event.TraceParent)] = item;
         }
     }
 
