@@ -35,6 +35,15 @@ public interface IContainerHosts
     Task<(Stream Content, string ContentType)> DownloadAsync(string hostKey, string path, CancellationToken cancellationToken);
 }
 
+/// <summary>A configured container host and its circuit breaker's state (closed, open, halfopen or isolated) in this process.</summary>
+public sealed record ContainerHostHealth(string Name, string BaseUrl, int Capacity, string Circuit);
+
+/// <summary>The operator's view of the configured container hosts, as the calls of this process found them.</summary>
+public interface IContainerHostHealth
+{
+    IReadOnlyList<ContainerHostHealth> Describe();
+}
+
 public sealed record HostContainerMemory(string? WxId, string? UserName, string HostName, int? WxPid, long Memory);
 
 /// <summary>Sends go through the same host contract: the seed's send path and body, answered with the host's msgId.</summary>

@@ -6,6 +6,15 @@ public sealed record TenantInfo(
     [property: Id(1)] string Name,
     [property: Id(2)] DateTimeOffset CreatedAt);
 
+/// <summary>What an operator sees of a tenant in the list: its counts, never its keys.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.TenantSummary")]
+public sealed record TenantSummary(
+    [property: Id(0)] TenantInfo Info,
+    [property: Id(1)] int Users,
+    [property: Id(2)] int ApiKeys,
+    [property: Id(3)] int Containers,
+    [property: Id(4)] int Accounts);
+
 /// <summary>A tenant's user, the seed's <c>userId</c> (e.g. <c>apps-1</c>), shaped as <c>inner/user/list</c> returns it.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.TenantUser")]
 public sealed record TenantUser(
@@ -24,6 +33,9 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("Create")] Task<TenantInfo> CreateAsync(string name);
 
     [Alias("Get")] Task<TenantInfo?> GetAsync();
+
+    /// <summary>The tenant's counts for the operator; null when the tenant does not exist.</summary>
+    [AlwaysInterleave, Alias("GetSummary")] Task<TenantSummary?> GetSummaryAsync();
 
     /// <summary>Adds a user; user ids are unique across tenants because hosts' callbacks carry them.</summary>
     [Alias("AddUser")] Task<TenantUser> AddUserAsync(string userId, string? username, bool isAdmin);
@@ -69,4 +81,22 @@ public interface IUserGrain : IGrainWithStringKey
     [Alias("Claim")] Task<bool> ClaimAsync(TenantId tenant);
 
     [AlwaysInterleave, Alias("GetTenant")] Task<TenantId?> GetTenantAsync();
+}
+
+/// <summary>
+/// The one list of every tenant (key 0), for operators: tenants register on creation (and, once, on their first
+/// activation after this list existed). Bounded by <see cref="MaxTenants"/>.
+/// </summary>
+[Alias("OrleansWeCom.ITenantDirectoryGrain")]
+public interface ITenantDirectoryGrain : IGrainWithIntegerKey
+{
+    public const int MaxTenants = 100_000;
+
+    /// <summary>Adds the tenant (idempotent); throws 429 when the list already holds <see cref="MaxTenants"/>.</summary>
+    [Alias("Register")] Task RegisterAsync(TenantId tenant);
+
+    /// <summary>Tenant ids in ordinal order after <paramref name="after"/> (null: from the start).</summary>
+    [AlwaysInterleave, Alias("List")] Task<IReadOnlyList<TenantId>> ListAsync(string? after, int limit);
+
+    [AlwaysInterleave, Alias("Count")] Task<int> CountAsync();
 }

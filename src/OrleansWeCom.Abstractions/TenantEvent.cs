@@ -2,7 +2,8 @@ namespace OrleansWeCom;
 
 /// <summary>
 /// An event for a tenant in the seed's callback envelope: host callbacks and our own events such as
-/// <c>account_state_changed</c>. <see cref="DataJson"/> is the envelope's <c>data</c> as JSON text.
+/// <c>account_state_changed</c>. <see cref="DataJson"/> is the envelope's <c>data</c> as JSON text; <see cref="TraceParent"/>
+/// the W3C traceparent of the span that produced it, which the webhook delivery continues (never sent to the tenant).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.TenantEvent")]
 public sealed record TenantEvent(
@@ -15,7 +16,8 @@ public sealed record TenantEvent(
     [property: Id(6)] long Timestamp,
     [property: Id(7)] string? DataJson,
     [property: Id(8)] string? SendMsgId,
-    [property: Id(9)] string? ConversationId);
+    [property: Id(9)] string? ConversationId,
+    [property: Id(10)] string? TraceParent = null);
 
 public static class TenantEventTypes
 {

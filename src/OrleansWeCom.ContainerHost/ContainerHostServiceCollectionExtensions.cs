@@ -52,6 +52,7 @@ public static class ContainerHostServiceCollectionExtensions
         services.TryAddSingleton<IContainerHosts>(sp => sp.GetRequiredService<ContainerHostAdapter>());
         services.TryAddSingleton<IContainerHostSender>(sp => sp.GetRequiredService<ContainerHostAdapter>());
         services.TryAddSingleton<IContainerHostDirectory>(sp => sp.GetRequiredService<ContainerHostAdapter>());
+        services.TryAddSingleton<IContainerHostHealth, ContainerHostHealthView>();
         services.AddHttpClient();
         return services;
     }

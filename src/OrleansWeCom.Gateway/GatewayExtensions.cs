@@ -79,6 +79,7 @@ public static class GatewayExtensions
         open.MapUsers();
         open.MapContainers();
         open.MapMessages();
+        open.MapAccountStats();
         open.MapDirectory();
         return open;
     }

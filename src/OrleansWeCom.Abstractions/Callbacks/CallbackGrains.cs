@@ -6,7 +6,8 @@ public sealed record InboxCallback(
     [property: Id(0)] long Id,
     [property: Id(1)] string HostKey,
     [property: Id(2)] string Body,
-    [property: Id(3)] long ReceivedAt);
+    [property: Id(3)] long ReceivedAt,
+    [property: Id(4)] string? TraceParent = null);
 
 /// <summary>Callbacks of one container, in inbox order.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.CallbackBatch")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -28,9 +29,15 @@ public static partial class CallbackEndpoints
         if (!CallbackParser.TryParse(body, out var envelope, out var error))
             return Envelope.Error(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, error);
 
+        // The callback's trace starts here (under the request's span): stored with the row, it is continued by the
+        // router that applies the callback and by the webhook delivery of the tenant's event.
+        using var activity = WeComTelemetry.Activities.StartActivity("wecom.callback", ActivityKind.Internal);
+        activity?.SetTag("wecom.callback.msg_id", envelope.MsgId);
+        activity?.SetTag("wecom.callback.type", envelope.Type);
+        activity?.SetTag("wecom.host", hostName);
         var stream = CallbackStreams.KeyOf(envelope);
         var incoming = new IncomingCallback(envelope.MsgId, envelope.ServerKey, hostName, envelope.Source.Value, envelope.Type, Encoding.UTF8.GetString(body),
-            stream, CallbackStreams.QueueOf(stream, o.StreamQueues));
+            stream, CallbackStreams.QueueOf(stream, o.StreamQueues), Activity.Current?.Id);
         StoreOutcome outcome;
         try
         {

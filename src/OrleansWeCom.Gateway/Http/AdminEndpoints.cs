@@ -4,7 +4,7 @@ public sealed record CreateTenantRequest(string? Id, string? Name);
 public sealed record AddUserRequest(string? UserId, string? Username, bool IsAdmin = false);
 public sealed record IssueKeyRequest(string? ApiKey);
 
-/// <summary>The operator's API: tenants, their users and keys.</summary>
+/// <summary>The operator's API: tenants, their users and keys (and, in <see cref="AdminOperationsEndpoints"/>, the fleet's state).</summary>
 public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
@@ -50,6 +50,7 @@ public static class AdminEndpoints
             return Envelope.Ok();
         });
 
+        admin.MapOperations();
         return admin;
     }
 }

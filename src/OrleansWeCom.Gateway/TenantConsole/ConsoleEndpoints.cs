@@ -3,8 +3,8 @@ using System.Reflection;
 namespace OrleansWeCom.Gateway.TenantConsole;
 
 /// <summary>
-/// The tenant console at <c>/console/</c>: plain HTML, JavaScript and CSS embedded in this assembly (no build step). The
-/// page holds no secret; it calls the tenant API with the key the user types in.
+/// The console at <c>/console/</c>: plain HTML, JavaScript and CSS embedded in this assembly (no build step). The page
+/// holds no secret; it calls the tenant API, or the operator's <c>/admin</c> routes, with the key the user types in.
 /// </summary>
 public static class ConsoleEndpoints
 {
@@ -12,6 +12,8 @@ public static class ConsoleEndpoints
     {
         ["index.html"] = "text/html; charset=utf-8",
         ["console.js"] = "text/javascript; charset=utf-8",
+        ["webhook.js"] = "text/javascript; charset=utf-8",
+        ["operator.js"] = "text/javascript; charset=utf-8",
         ["console.css"] = "text/css; charset=utf-8",
     };
 

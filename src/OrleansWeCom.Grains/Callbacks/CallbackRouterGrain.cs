@@ -139,6 +139,8 @@ public sealed partial class CallbackRouterGrain(
     /// <summary>Applies one callback; null when a conversation grain took over marking it processed.</summary>
     private async Task<CallbackOutcome?> ApplyOneAsync(InboxCallback item)
     {
+        // Continues the trace of the request that posted the callback; the tenant's event carries this span on.
+        using var activity = CallbackTrace.StartApply(item);
         if (!CallbackParser.TryParse(item.Body, out var e, out var error))
         {
             LogUnparsable(logger, Name, item.Id, error);
@@ -178,7 +180,7 @@ public sealed partial class CallbackRouterGrain(
         }
 
         if (e.Type == CallbackTypes.ContactAdd) await Observe(e, DirectoryChangeKind.ContactAdded, null);
-        await events.PublishAsync(ToTenantEvent(e, container, e.SendMsgId, e.DataJson));
+        await events.PublishAsync(ToTenantEvent(e, container, e.SendMsgId, e.DataJson, CallbackTrace.Current(item)));
         return CallbackOutcome.Applied;
     }
 
@@ -212,7 +214,8 @@ public sealed partial class CallbackRouterGrain(
         // A re-delivered echo no longer settles; the conversation remembers which send of ours it was and rewrites the event.
         var conversationId = new ConversationId(m.ConversationId!);
         var message = ToMessage(e, m, ourMsgId ?? e.SendMsgId, ourMsgId is not null || m.IsOpenApi == true);
-        var tenantEvent = ToTenantEvent(e, container, ourMsgId ?? e.SendMsgId, ourMsgId is not null && m.IsOpenApi != true ? CallbackJson.MarkOpenApi(e.DataJson) : e.DataJson);
+        var tenantEvent = ToTenantEvent(e, container, ourMsgId ?? e.SendMsgId, ourMsgId is not null && m.IsOpenApi != true ? CallbackJson.MarkOpenApi(e.DataJson) : e.DataJson,
+            CallbackTrace.Current(item));
         var key = IConversationGrain.Key(wxId, conversationId);
         if (_toAppend.TryGetValue(key, out var gathered) && gathered.Tenant != container.Tenant) await AppendPendingAsync();
         if (!_toAppend.TryGetValue(key, out gathered)) _toAppend[key] = gathered = (container.Tenant, []);
@@ -230,9 +233,9 @@ public sealed partial class CallbackRouterGrain(
         return _container;
     }
 
-    private static TenantEvent ToTenantEvent(CallbackEnvelope e, ContainerView container, string? sendMsgId, string? dataJson) => new(
+    private static TenantEvent ToTenantEvent(CallbackEnvelope e, ContainerView container, string? sendMsgId, string? dataJson, string? traceParent) => new(
         e.MsgId, container.Tenant, e.Type, e.Source.Value, e.UserId ?? container.UserId, e.WxId?.Value, e.Timestamp,
-        dataJson, sendMsgId, e.ConversationId?.Value);
+        dataJson, sendMsgId, e.ConversationId?.Value, traceParent);
 
     private static ConversationMessage ToMessage(CallbackEnvelope e, MessageData m, string? sendMsgId, bool isOpenApi) => new(
         e.MsgId, e.Type, m.ServerId, m.Sender, m.SenderName, m.Receiver, m.Outbound, m.SendTime, e.Timestamp, m.ContentType,

@@ -9,6 +9,9 @@ public sealed class TenantState
     [Id(3)] public List<string> ApiKeyHashes { get; set; } = [];
     [Id(4)] public List<string> Containers { get; set; } = [];
     [Id(5)] public List<string> Accounts { get; set; } = [];
+
+    /// <summary>Whether the tenant directory holds this tenant (tenants created before it register on activation).</summary>
+    [Id(6)] public bool Listed { get; set; }
 }
 
 public sealed class TenantGrain(
@@ -17,12 +20,20 @@ public sealed class TenantGrain(
 {
     private TenantId Id => new(this.GetPrimaryKeyString());
 
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Name is not null && !state.State.Listed) await ListAsync();
+    }
+
     public async Task<TenantInfo> CreateAsync(string name)
     {
         if (state.State.Name is null)
         {
+            // Listed first: a directory that is full refuses the tenant before it exists.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).RegisterAsync(Id);
             state.State.Name = name;
             state.State.CreatedAt = time.GetUtcNow();
+            state.State.Listed = true;
             await state.WriteStateAsync();
         }
 
@@ -30,6 +41,17 @@ public sealed class TenantGrain(
     }
 
     public Task<TenantInfo?> GetAsync() => Task.FromResult(state.State.Name is null ? null : Info());
+
+    public Task<TenantSummary?> GetSummaryAsync() => Task.FromResult(state.State.Name is null
+        ? null
+        : new TenantSummary(Info(), state.State.Users.Count, state.State.ApiKeyHashes.Count, state.State.Containers.Count, state.State.Accounts.Count));
+
+    private async Task ListAsync()
+    {
+        await GrainFactory.GetGrain<ITenantDirectoryGrain>(0).RegisterAsync(Id);
+        state.State.Listed = true;
+        await state.WriteStateAsync();
+    }
 
     public async Task<TenantUser> AddUserAsync(string userId, string? username, bool isAdmin)
     {

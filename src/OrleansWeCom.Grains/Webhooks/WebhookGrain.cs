@@ -219,7 +219,7 @@ public sealed partial class WebhookGrain(
             if (inflight.Count >= O.MaxConcurrency) return;
             _lanes.Start(item);
             item.Body ??= EventEnvelope.Serialize(item.Stored.Entry.Event, item.Stored.Entry.Seq);
-            inflight[sender.SendAsync(_config!.Url, _key!, item.Stored.Entry.Event.MsgId, item.Body)] = item;
+            inflight[sender.SendAsync(_config!.Url, _key!, item.Stored.Entry.Event.MsgId, item.Body, item.Stored.Entry.Event.TraceParent)] = item;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -15,7 +16,21 @@ public sealed class WebhookSender(IHttpClientFactory clients, IOptionsMonitor<We
 {
     public const string ClientName = "wecom-webhooks";
 
-    public async Task<DeliveryOutcome> SendAsync(string url, byte[] key, string webhookId, byte[] body, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// POSTs inside a span continuing <paramref name="traceParent"/> (the trace of the callback that produced the event),
+    /// so the HTTP call and its <c>traceparent</c> header belong to that trace.
+    /// </summary>
+    public async Task<DeliveryOutcome> SendAsync(string url, byte[] key, string webhookId, byte[] body, string? traceParent = null, CancellationToken cancellationToken = default)
+    {
+        ActivityContext.TryParse(traceParent, null, out var parent);
+        using var activity = WeComTelemetry.Activities.StartActivity("wecom.webhook.deliver", ActivityKind.Internal, parent);
+        activity?.SetTag("wecom.webhook.id", webhookId);
+        var outcome = await PostAsync(url, key, webhookId, body, cancellationToken);
+        if (activity is not null && !outcome.Success) activity.SetStatus(ActivityStatusCode.Error, outcome.Error);
+        return outcome;
+    }
+
+    private async Task<DeliveryOutcome> PostAsync(string url, byte[] key, string webhookId, byte[] body, CancellationToken cancellationToken)
     {
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, url)

@@ -12,7 +12,7 @@ namespace OrleansWeCom.Storage.Events;
 public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
 {
     private const string Columns =
-        "tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at, delivery_state, replayed_at, attempts, last_error, next_attempt_at";
+        "tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at, delivery_state, replayed_at, attempts, last_error, next_attempt_at, trace_parent";
 
     private readonly StorageDatabase _database;
     private readonly TimeProvider _time;
@@ -117,12 +117,14 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         var changed = new HashSet<string>(StringComparer.Ordinal);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         await using (var insert = session.Command(
-            "INSERT INTO wecom_event (tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at) " +
-            "VALUES (@tenant, @tseq, @account, @aseq, @msg, @type, @source, @user, @wx, @ts, @data, @send, @conv, @created) ON CONFLICT (tenant, msg_id) DO NOTHING"))
+            "INSERT INTO wecom_event (tenant, tenant_seq, account, account_seq, msg_id, type, source, user_id, wx_id, ts, data, send_msg_id, conversation_id, created_at, trace_parent) " +
+            "VALUES (@tenant, @tseq, @account, @aseq, @msg, @type, @source, @user, @wx, @ts, @data, @send, @conv, @created, @trace) ON CONFLICT (tenant, msg_id) DO NOTHING"))
         {
             DbParameter P(string name) => Sql.Add(insert, name, null);
             var (tenant, tseq, account, aseq, msg, type, source, user, wx, ts, data, send, conv, created) =
                 (P("@tenant"), P("@tseq"), P("@account"), P("@aseq"), P("@msg"), P("@type"), P("@source"), P("@user"), P("@wx"), P("@ts"), P("@data"), P("@send"), P("@conv"), P("@created"));
+            var trace = P("@trace");
+            trace.DbType = System.Data.DbType.String;
             foreach (var (e, index) in appends)
             {
                 var tenantScope = TenantScope(e.Tenant);
@@ -142,6 +144,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
                 send.Value = (object?)e.SendMsgId ?? DBNull.Value;
                 conv.Value = (object?)e.ConversationId ?? DBNull.Value;
                 created.Value = now;
+                trace.Value = (object?)e.TraceParent ?? DBNull.Value;
                 if (await insert.ExecuteNonQueryAsync(ct) != 1) continue; // the tenant has it already
                 counters[tenantScope]++;
                 counters[accountScope]++;
@@ -201,7 +204,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         ListAsync(
             $"SELECT {Columns}, dead_at FROM wecom_event WHERE tenant = @t AND delivery_state = 2 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
-            r => new DeadLetter(ReadStored(r).Entry, Convert.ToInt32(r.GetValue(16)), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(19) ? 0 : Convert.ToInt64(r.GetValue(19))),
+            r => new DeadLetter(ReadStored(r).Entry, Convert.ToInt32(r.GetValue(16)), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(20) ? 0 : Convert.ToInt64(r.GetValue(20))),
             cancellationToken);
 
     public async Task<int> RequeueDeadAsync(TenantId tenant, IReadOnlyList<string>? msgIds, DateTimeOffset at, CancellationToken cancellationToken = default)
@@ -293,7 +296,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     {
         string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         long L(int i) => Convert.ToInt64(r.GetValue(i));
-        var e = new TenantEvent(r.GetString(4), new TenantId(r.GetString(0)), r.GetString(5), S(6), S(7), S(8), L(9), S(10), S(11), S(12));
+        var e = new TenantEvent(r.GetString(4), new TenantId(r.GetString(0)), r.GetString(5), S(6), S(7), S(8), L(9), S(10), S(11), S(12), S(19));
         var entry = new LoggedEvent(e, r.GetString(2), L(3), L(1), L(13));
         return new StoredEvent(entry, (DeliveryState)L(14), r.IsDBNull(15) ? null : L(15), (int)L(16), r.IsDBNull(18) ? null : L(18), S(17));
     }

@@ -128,7 +128,7 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
                 return;
             }
 
-            tail.Rows.Enqueue(new StoredRow(id, c.HostKey, c.Stream ?? c.Source, c.Body, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+            tail.Rows.Enqueue(new StoredRow(id, c.HostKey, c.Stream ?? c.Source, c.Body, _time.GetUtcNow().ToUnixTimeMilliseconds(), c.TraceParent));
             tail.Chars += c.Body.Length;
         }
     }

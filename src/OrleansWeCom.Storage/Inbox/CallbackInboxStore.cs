@@ -4,30 +4,34 @@ using OrleansWeCom.Callbacks;
 namespace OrleansWeCom.Storage.Inbox;
 
 /// <summary>A callback to store: what the stream queue and the de-duplication need, and the body as received.</summary>
-public sealed record IncomingCallback(string MsgId, string? ServerKey, string HostKey, string Source, string Type, string Body, string? Stream = null, int Queue = 0);
+/// <param name="TraceParent">The W3C traceparent of the span that accepted it, continued by its application and webhook delivery.</param>
+public sealed record IncomingCallback(string MsgId, string? ServerKey, string HostKey, string Source, string Type, string Body, string? Stream = null, int Queue = 0,
+    string? TraceParent = null);
 
 /// <summary>A stored callback; <paramref name="Stream"/> is the key of the stream it travels on.</summary>
-public sealed record StoredRow(long Id, string HostKey, string Stream, string Body, long ReceivedAt);
+public sealed record StoredRow(long Id, string HostKey, string Stream, string Body, long ReceivedAt, string? TraceParent = null);
 
 public sealed record InboxCounts(long Pending, long Processed, IReadOnlyDictionary<CallbackOutcome, long> ByOutcome);
 
 /// <summary>The inbox table (<see cref="StorageComponent.Inbox"/>): its statements, with parameters only.</summary>
-public sealed class CallbackInboxStore(StorageDatabases databases)
+public sealed partial class CallbackInboxStore(StorageDatabases databases)
 {
     private const string T = "wecom_callback_inbox";
 
     private const string InsertSql = $"""
-        INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at, queue, stream)
-        VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at, @queue, @stream)
+        INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at, queue, stream, trace_parent)
+        VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at, @queue, @stream, @trace_parent)
         ON CONFLICT DO NOTHING RETURNING id
         """;
 
-    private static readonly string[] InsertParameters = ["msg_id", "server_key", "host_key", "source", "type", "body", "received_at", "queue", "stream"];
+    private static readonly string[] InsertParameters = ["msg_id", "server_key", "host_key", "source", "type", "body", "received_at", "queue", "stream", "trace_parent"];
+
+    private const string RowColumns = "id, host_key, COALESCE(stream, source), body, received_at, trace_parent";
 
     private readonly StorageDatabase _database = databases[StorageComponent.Inbox];
 
     /// <summary>The advisory lock inbox writers share on PostgreSQL (any constant of ours; it spells "wecomibx").</summary>
-    private const long InsertLock = 0x7765636F6D696278;
+    internal const long InsertLock = 0x7765636F6D696278;
 
     public StorageDatabase Database => _database;
 
@@ -51,11 +55,15 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
         for (var i = 0; i < writes.Count; i++)
         {
             if (writes[i].Callback is not { } c) continue;
-            // server_key is typed up front: it is null for most callbacks, and the prepared statement must take both.
-            var insert = await session.PreparedAsync(InsertSql, InsertParameters, cancellationToken, command => command.Parameters[1].DbType = System.Data.DbType.String);
+            // server_key and trace_parent are typed up front: either may be null, and the prepared statement must take both.
+            var insert = await session.PreparedAsync(InsertSql, InsertParameters, cancellationToken, command =>
+            {
+                command.Parameters[1].DbType = System.Data.DbType.String;
+                command.Parameters[9].DbType = System.Data.DbType.String;
+            });
             var p = insert.Parameters;
-            (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value, p[6].Value, p[7].Value, p[8].Value) =
-                (c.MsgId, (object?)c.ServerKey ?? DBNull.Value, c.HostKey, c.Source, c.Type, c.Body, now, c.Queue, c.Stream ?? c.Source);
+            (p[0].Value, p[1].Value, p[2].Value, p[3].Value, p[4].Value, p[5].Value, p[6].Value, p[7].Value, p[8].Value, p[9].Value) =
+                (c.MsgId, (object?)c.ServerKey ?? DBNull.Value, c.HostKey, c.Source, c.Type, c.Body, now, c.Queue, c.Stream ?? c.Source, (object?)c.TraceParent ?? DBNull.Value);
             ids[i] = await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull ? Convert.ToInt64(id) : null;
         }
 
@@ -90,7 +98,7 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
     /// <summary>A stream queue's unprocessed rows after <paramref name="afterId"/>, in order.</summary>
     public Task<List<StoredRow>> LoadQueueAsync(int queue, long afterId, int limit, CancellationToken cancellationToken) =>
         _database.QueryAsync(
-            $"SELECT id, host_key, COALESCE(stream, source), body, received_at FROM {T} WHERE queue = @queue AND processed_at IS NULL AND id > @after ORDER BY id LIMIT @limit",
+            $"SELECT {RowColumns} FROM {T} WHERE queue = @queue AND processed_at IS NULL AND id > @after ORDER BY id LIMIT @limit",
             c => { Sql.Add(c, "queue", queue); Sql.Add(c, "after", afterId); Sql.Add(c, "limit", limit); }, ReadRow, cancellationToken);
 
     /// <summary>Those of <paramref name="ids"/> still unprocessed (another silo may have applied them), in inbox order.</summary>
@@ -98,7 +106,7 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = Sql.Command(connection, "");
-        command.CommandText = $"SELECT id, host_key, COALESCE(stream, source), body, received_at FROM {T} WHERE processed_at IS NULL AND id {InIds(command, ids)} ORDER BY id";
+        command.CommandText = $"SELECT {RowColumns} FROM {T} WHERE processed_at IS NULL AND id {InIds(command, ids)} ORDER BY id";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<StoredRow>();
         while (await reader.ReadAsync(cancellationToken)) rows.Add(ReadRow(reader));
@@ -127,7 +135,8 @@ public sealed class CallbackInboxStore(StorageDatabases databases)
         return new InboxCounts(rows.Where(r => r.Outcome == 0).Sum(r => r.Count), byOutcome.Values.Sum(), byOutcome);
     }
 
-    private static StoredRow ReadRow(DbDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4));
+    private static StoredRow ReadRow(DbDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetString(5));
 }
 
 /// <summary>One item of the inbox writer: a callback to store, or rows to mark processed with an outcome.</summary>

@@ -16,7 +16,7 @@ public sealed class OutboxStoreOptions
 /// database in one transaction, and each writer's task completes only when its row is durable. A row is inserted once,
 /// when it is accepted; every later image updates only the columns a send changes.
 /// </summary>
-public sealed class OutboxStore : IOutboxQueries, IAsyncDisposable
+public sealed partial class OutboxStore : IOutboxQueries, IAsyncDisposable
 {
     private static readonly TimeSpan CleanupEvery = TimeSpan.FromMinutes(10);
 

@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using Microsoft.Playwright;
+using OrleansWeCom.Tests.Callbacks;
 using OrleansWeCom.Tests.TenantApi;
+using OrleansWeCom.Tests.Webhooks;
 
 namespace OrleansWeCom.Tests.Host;
 
@@ -18,15 +20,8 @@ public class ConsoleTests
         var key = tenant.DefaultRequestHeaders.GetValues("apikey").Single();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
-        await page.GotoAsync(new Uri(host.Http.BaseAddress!, "/console/").ToString());
+        await using var browser = await LaunchAsync(playwright);
+        var page = await OpenConsoleAsync(browser, host);
 
         await page.FillAsync("#apikey", key);
         await page.ClickAsync("#signin-button");
@@ -56,5 +51,96 @@ public class ConsoleTests
         await page.FillAsync("#send-text", "hello from the console");
         await page.ClickAsync("#send");
         await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#conversation li.outbound')].some(li => li.textContent === 'me: hello from the console')");
+    }
+
+    [Fact]
+    public async Task The_page_sets_a_webhook_shows_the_send_counters_and_replays_a_dead_letter()
+    {
+        Assert.True(File.Exists(Chromium), "Chromium is missing: scripts/test.sh installs Debian's package 'chromium'");
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var hook = receiver.Hook("console");
+        hook.Status = 500;
+        await using var host = await OperatorRoutesTests.StartAsync();
+        var tenant = await host.TenantAsync("hooked");
+        var key = tenant.DefaultRequestHeaders.GetValues("apikey").Single();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await OpenConsoleAsync(browser, host);
+        await page.FillAsync("#apikey", key);
+        await page.ClickAsync("#signin-button");
+        await page.WaitForSelectorAsync("#app", new() { State = WaitForSelectorState.Visible });
+
+        await page.FillAsync("#webhook-new-url", receiver.Url("console"));
+        await page.ClickAsync("#webhook-save");
+        await page.WaitForFunctionAsync($"() => document.getElementById('webhook-url').textContent === '{receiver.Url("console")}'");
+        // The generated secret is shown once, in the answer that set it.
+        Assert.StartsWith("Signing secret (shown once): ", await page.TextContentAsync("#webhook-secret"));
+
+        // Logging in makes events; the endpoint answers 500 until the retry window (1 s here) gives them up.
+        var (hostname, wxId) = await host.LoginAsync(tenant);
+        var deadRow = "#dead tbody tr";
+        await page.WaitForSelectorAsync(deadRow);
+        var msgId = await page.GetAttributeAsync(deadRow, "data-msgid");
+        Assert.Contains(receiver.For("console"), r => r.Id == msgId && r.Status == 500);
+
+        hook.Status = 200;
+        await page.ClickAsync($"#dead tr[data-msgid='{msgId}'] button.replay");
+        await CallbackTestHost.EventuallyAsync(() => Task.FromResult(receiver.DeliveredTo("console").Any(r => r.Id == msgId)), delivered => delivered, TimeSpan.FromSeconds(20));
+        Assert.Contains(receiver.DeliveredTo("console"), r => r.Id == msgId);
+        await page.WaitForSelectorAsync($"#dead tr[data-msgid='{msgId}']", new() { State = WaitForSelectorState.Detached });
+
+        // The accounts list counts the account's sends.
+        var customer = await TelemetryTests.CustomerOfAsync(host, wxId);
+        await TelemetryTests.SendTextAsync(tenant, wxId, customer, "counted");
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"#accounts tr[data-hostname='{hostname}'] td.sent\")?.textContent === '1'");
+        Assert.Equal("0", await page.TextContentAsync($"#accounts tr[data-hostname='{hostname}'] td.failed"));
+    }
+
+    [Fact]
+    public async Task The_operator_signs_in_with_the_admin_key_and_sees_tenants_host_circuits_and_re_drives_a_failed_callback()
+    {
+        Assert.True(File.Exists(Chromium), "Chromium is missing: scripts/test.sh installs Debian's package 'chromium'");
+        await using var host = await OperatorRoutesTests.StartAsync();
+        var tenant = await host.TenantAsync("watched");
+        await host.LoginAsync(tenant);
+        var failedId = await OperatorRoutesTests.StoreUnparsableAsync(host, "broken-console");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var page = await OpenConsoleAsync(browser, host);
+
+        // A tenant's key is not the operator's.
+        await page.FillAsync("#apikey", tenant.DefaultRequestHeaders.GetValues("apikey").Single());
+        await page.ClickAsync("#operator-signin-button");
+        await page.WaitForFunctionAsync("() => document.getElementById('signin-error').textContent.length > 0");
+        Assert.True(await page.IsHiddenAsync("#operator"));
+
+        await page.FillAsync("#apikey", OperatorRoutesTests.AdminKey);
+        await page.ClickAsync("#operator-signin-button");
+        await page.WaitForSelectorAsync("#operator", new() { State = WaitForSelectorState.Visible });
+        await page.WaitForSelectorAsync("#tenants tr[data-tenant='watched']");
+        Assert.Equal("1", await page.TextContentAsync("#tenants tr[data-tenant='watched'] td.accounts"));
+        Assert.Equal("closed", await page.TextContentAsync("#hosts tr[data-host='emulator'] td.circuit"));
+
+        await page.ClickAsync($"#failed tr[data-id='{failedId}'] button.redrive");
+        await page.WaitForSelectorAsync($"#failed tr[data-id='{failedId}']", new() { State = WaitForSelectorState.Detached });
+        // Still unparsable, it fails again under a new id, and the page shows it there.
+        await page.WaitForFunctionAsync($"() => [...document.querySelectorAll('#failed tbody tr')].some(tr => tr.querySelector('td.msgid').textContent === 'broken-console' && tr.dataset.id !== '{failedId}')");
+    }
+
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+
+    private static async Task<IPage> OpenConsoleAsync(IBrowser browser, DirectoryTestHost host)
+    {
+        var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        await page.GotoAsync(new Uri(host.Http.BaseAddress!, "/console/").ToString());
+        return page;
     }
 }

@@ -66,6 +66,23 @@ public abstract class OutboxStoreContract<TDatabase> : IAsyncLifetime where TDat
     }
 
     [Fact]
+    public async Task An_account_s_counts_hold_its_open_sends_and_those_settled_in_the_window_for_its_tenant_only()
+    {
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var rows = new[] { Row("c1", "wx-c", 1, now, null), Row("c2", "wx-c", 2, now, null), Row("c3", "wx-c", 3, now, null), Row("c4", "wx-c", 4, now, null), Row("c5", "wx-c", 5, now, null) };
+        await Task.WhenAll(rows.Select(Store.InsertAsync));
+        await Store.SaveAsync(rows[1] with { State = SendState.Sending, Attempts = 1, LastAttemptAt = now });
+        await Store.SaveAsync(rows[2] with { State = SendState.Sent, Attempts = 1, LastAttemptAt = now, SettledAt = now });
+        await Store.SaveAsync(rows[3] with { State = SendState.Failed, Attempts = 1, LastAttemptAt = now, SettledAt = now });
+        // Settled before the window: not counted.
+        await Store.SaveAsync(rows[4] with { State = SendState.Sent, Attempts = 1, LastAttemptAt = now, SettledAt = now.AddHours(-2) });
+
+        var counts = await Store.CountAsync(new TenantId(rows[0].Tenant), new WxId("wx-c"), now.AddHours(-1));
+        Assert.Equal(new SendCounts(Queued: 1, Sending: 1, Sent: 1, Failed: 1, Unknown: 0), counts);
+        Assert.Equal(new SendCounts(0, 0, 0, 0, 0), await Store.CountAsync(new TenantId("someone-else"), new WxId("wx-c"), now.AddHours(-1)));
+    }
+
+    [Fact]
     public async Task An_account_finds_its_sends_of_unknown_outcome_settled_since_a_time()
     {
         var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

@@ -14,7 +14,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    public sealed record Received(string Hook, string? Id, string? Timestamp, string? Signature, byte[] Body, int Status, DateTimeOffset At);
+    public sealed record Received(string Hook, string? Id, string? Timestamp, string? Signature, byte[] Body, int Status, DateTimeOffset At, string? TraceParent = null);
 
     public sealed class Behaviour
     {
@@ -55,7 +55,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             var behaviour = receiver.Hook(hook);
             var status = behaviour.StatusFor?.Invoke(System.Text.Encoding.UTF8.GetString(buffer.ToArray())) ?? behaviour.Status;
             receiver.Requests.Enqueue(new Received(hook, http.Request.Headers["webhook-id"], http.Request.Headers["webhook-timestamp"],
-                http.Request.Headers["webhook-signature"], buffer.ToArray(), status, DateTimeOffset.UtcNow));
+                http.Request.Headers["webhook-signature"], buffer.ToArray(), status, DateTimeOffset.UtcNow, http.Request.Headers["traceparent"]));
             if (behaviour.Delay > TimeSpan.Zero) await Task.Delay(behaviour.Delay);
             if (behaviour.RetryAfterSeconds is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString();
             return Results.StatusCode(status);

@@ -10,16 +10,27 @@ let chat = null; // { wxId, conversationId } shown in the conversation view
 let streamAbort = null;
 let lastEventId = 0;
 
-async function api(method, path, body) {
-  const init = { method, headers: { apikey } };
+// Calls a route with a key in the apikey header; answers the envelope's data or throws its msg.
+async function call(url, key, method, body) {
+  const init = { method, headers: { apikey: key } };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const response = await fetch('/gnapi/open/' + path, init);
+  const response = await fetch(url, init);
   const envelope = await response.json().catch(() => ({ code: response.status, msg: response.statusText }));
   if (!response.ok || envelope.code !== 0) throw new Error(envelope.msg || 'HTTP ' + response.status);
   return envelope.data;
+}
+
+const api = (method, path, body) => call('/gnapi/open/' + path, apikey, method, body);
+
+function cells(row, pairs) {
+  for (const [name, text] of pairs) {
+    const cell = row.insertCell();
+    cell.className = name;
+    cell.textContent = text;
+  }
 }
 
 async function signIn(key) {
@@ -32,7 +43,7 @@ async function signIn(key) {
   $('signout').hidden = false;
   $('who').textContent = 'signed in';
   startStream();
-  await refreshAccounts();
+  await Promise.all([refreshAccounts(), refreshWebhook()]);
 }
 
 function signOut() {
@@ -79,14 +90,21 @@ async function verify() {
 
 async function refreshAccounts() {
   const accounts = await api('GET', 'inner/user/wx/list?IsOnline=false');
+  // Counters and memory are extras: a host that cannot answer for memory leaves the column empty.
+  const [stats, memory] = await Promise.all([
+    api('GET', 'account/stats?limit=200').catch(() => ({ items: [] })),
+    accounts.some(a => a.Status === 0) ? api('GET', 'container/memory').catch(() => []) : [],
+  ]);
+  const counts = new Map(stats.items.map(s => [s.wxId, s]));
+  const memoryOf = new Map(memory.map(m => [m.hostName ?? m.HostName, m.memory ?? m.Memory]));
   $('accounts').tBodies[0].replaceChildren(...accounts.map(a => {
     const row = document.createElement('tr');
     row.dataset.hostname = a.hostname;
-    for (const [name, text] of [['hostname', a.hostname], ['wxid', a.wxId ?? ''], ['status', STATUS[a.Status] ?? a.Status], ['step', a.LoginStep]]) {
-      const cell = row.insertCell();
-      cell.className = name;
-      cell.textContent = text;
-    }
+    const c = counts.get(a.wxId);
+    const mem = memoryOf.get(a.hostname);
+    cells(row, [['hostname', a.hostname], ['wxid', a.wxId ?? ''], ['status', STATUS[a.Status] ?? a.Status], ['step', a.LoginStep],
+      ['queued', c ? c.queued + c.sending : ''], ['sent', c ? c.sent : ''], ['failed', c ? c.failed + c.unknown : ''],
+      ['memory', mem === undefined ? '' : `${mem}`]]);
     return row;
   }));
   const from = $('send-from');
@@ -183,6 +201,14 @@ $('signout').onclick = signOut;
 $('create').onclick = createContainer;
 $('verify-button').onclick = verify;
 $('send').onclick = send;
-// Life-cycle events drive the page; a slow poll covers a stream that is reconnecting.
-setInterval(() => { if (apikey && !$('app').hidden) { refreshAccounts().catch(() => {}); refreshConversation().catch(() => {}); } }, 3000);
-if (apikey) signIn(apikey).catch(() => sessionStorage.removeItem(KEY));
+// Life-cycle events drive the page; a slow poll covers a stream that is reconnecting (and the webhook's counts).
+setInterval(() => {
+  if (!apikey || $('app').hidden) return;
+  refreshAccounts().catch(() => {});
+  refreshConversation().catch(() => {});
+  refreshWebhook().catch(() => {});
+}, 3000);
+// After every script of the page has loaded: the webhook and operator views live in their own files.
+window.addEventListener('DOMContentLoaded', () => {
+  if (apikey) signIn(apikey).catch(() => sessionStorage.removeItem(KEY));
+});

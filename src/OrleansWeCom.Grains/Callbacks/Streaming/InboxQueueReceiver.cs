@@ -125,7 +125,7 @@ public sealed partial class InboxQueueReceiver(
                 continue;
             }
 
-            var items = group.OrderBy(r => r.Id).Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt)).ToList();
+            var items = group.OrderBy(r => r.Id).Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt, r.TraceParent)).ToList();
             events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items), new EventSequenceTokenV2(++_sequence)));
         }
 
