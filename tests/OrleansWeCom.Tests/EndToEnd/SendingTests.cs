@@ -50,7 +50,7 @@ internal static class Sends
         {
             sent = (await product.SentAsync(hostname)).Where(s => s.GetProperty("errorCode").GetInt32() == 0).ToList();
             if (sent.Count >= count) return sent;
-            await Task.Delay(250);
+            await Task.Delay(50);
         }
 
         throw new TimeoutException($"{hostname}: {sent.Count} of {count} sends arrived");
