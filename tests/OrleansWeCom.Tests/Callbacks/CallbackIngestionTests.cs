@@ -217,57 +217,6 @@ public sealed class CallbackIngestionTests
         Assert.Empty(host.Publisher.Events);
     }
 
-    public static TheoryData<string?, bool, HttpStatusCode> Tokens => new()
-    {
-        { CallbackTestHost.Token, false, HttpStatusCode.OK },
-        { CallbackTestHost.Token, true, HttpStatusCode.OK },
-        { null, false, HttpStatusCode.Unauthorized },
-        { "wrong-token-value", false, HttpStatusCode.Unauthorized },
-        { CallbackTestHost.OtherToken, true, HttpStatusCode.Unauthorized },
-    };
-
-    [Theory, MemberData(nameof(Tokens))]
-    public async Task Only_the_host_token_as_query_or_bearer_is_accepted(string? token, bool bearer, HttpStatusCode expected)
-    {
-        await using var host = await CallbackTestHost.StartAsync();
-        using var r = await host.PostAsync(Envelope(CallbackTypes.UserOffline, null, Container), CallbackTestHost.HostKey, token, bearer);
-        Assert.Equal(expected, r.StatusCode);
-        if (expected != HttpStatusCode.OK) Assert.Equal(0, host.Inbox.Stats.Stored + host.Inbox.Stats.Duplicates);
-    }
-
-    [Fact]
-    public async Task An_unknown_host_name_is_unauthorized()
-    {
-        await using var host = await CallbackTestHost.StartAsync();
-        using var r = await host.PostAsync(Envelope(CallbackTypes.UserOffline, null, Container), "host-z", CallbackTestHost.Token);
-        Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
-    }
-
-    public static TheoryData<string, string> Malformed => new()
-    {
-        { "not json", "malformed JSON" },
-        { "[1,2]", "JSON object" },
-        { Envelope(CallbackTypes.Text, Message("1"), Container, msgId: ""), "msgId" },
-        { Envelope(CallbackTypes.Text, Message("1"), "bad host name!"), "source" },
-        { """{"msgId":"a","source":"c0b764946118","timestamp":"soon","type":"user_offline","data":null}""", "timestamp" },
-        { Envelope(CallbackTypes.Text, Message("1", "S:2_1"), Container), "conversation_id" },
-        { Envelope(CallbackTypes.Text, Message("1", null, ("content", new[] { 1 })), Container), "data" },
-        { Envelope(CallbackTypes.Text, "text", Container), "data must be an object" },
-        { Envelope(CallbackTypes.RoomAddMember, new { room_conversation_id = "S:1_2" }, Container), "room_conversation_id" },
-        { Envelope(CallbackTypes.Text, Message("1"), Container, wxid: "168885435526XXXX"), "wxid" },
-        { Envelope(CallbackTypes.QrCodeStatus, new { qrcode_key = "k" }, Container, wxid: ""), "status" },
-    };
-
-    [Theory, MemberData(nameof(Malformed))]
-    public async Task Malformed_callbacks_are_rejected_with_400_and_not_stored(string body, string mentions)
-    {
-        await using var host = await CallbackTestHost.StartAsync();
-        using var r = await host.PostAsync(body);
-        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
-        Assert.Contains(mentions, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("msg").GetString());
-        Assert.Equal(0, (await host.Store.CountAsync()).Pending);
-    }
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -310,4 +259,84 @@ public sealed class CallbackIngestionTests
         await host.Store.Database.ExecuteAsync(
             $"UPDATE wecom_callback_inbox SET received_at = {DateTimeOffset.UtcNow.Subtract(age).ToUnixTimeMilliseconds()}", _ => { });
     }
+}
+
+/// <summary>
+/// Callbacks the gateway refuses before the inbox: each test posts to one host shared by the class and checks that the
+/// inbox took nothing from its own request.
+/// </summary>
+public sealed class CallbackRefusalTests(CallbackRefusalTests.Running running) : IClassFixture<CallbackRefusalTests.Running>
+{
+    private const string Container = "c0b764946118";
+
+    /// <summary>One host for the class: the tests only post and read the inbox's counters.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        public CallbackTestHost Host { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Host = await CallbackTestHost.StartAsync();
+
+        public async Task DisposeAsync() => await Host.DisposeAsync();
+    }
+
+    private readonly CallbackTestHost _host = running.Host;
+
+    public static TheoryData<string?, bool, HttpStatusCode> Tokens => new()
+    {
+        { CallbackTestHost.Token, false, HttpStatusCode.OK },
+        { CallbackTestHost.Token, true, HttpStatusCode.OK },
+        { null, false, HttpStatusCode.Unauthorized },
+        { "wrong-token-value", false, HttpStatusCode.Unauthorized },
+        { CallbackTestHost.OtherToken, true, HttpStatusCode.Unauthorized },
+    };
+
+    [Theory, MemberData(nameof(Tokens))]
+    public async Task Only_the_host_token_as_query_or_bearer_is_accepted(string? token, bool bearer, HttpStatusCode expected)
+    {
+        var before = Taken();
+        using var r = await _host.PostAsync(Envelope(CallbackTypes.UserOffline, null, Container), CallbackTestHost.HostKey, token, bearer);
+        Assert.Equal(expected, r.StatusCode);
+        if (expected != HttpStatusCode.OK) Assert.Equal(before, Taken());
+    }
+
+    [Fact]
+    public async Task An_unknown_host_name_is_unauthorized()
+    {
+        var before = Taken();
+        using var r = await _host.PostAsync(Envelope(CallbackTypes.UserOffline, null, Container), "host-z", CallbackTestHost.Token);
+        Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        Assert.Equal(before, Taken());
+    }
+
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "not json", "malformed JSON" },
+        { "[1,2]", "JSON object" },
+        { Envelope(CallbackTypes.Text, Message("1"), Container, msgId: ""), "msgId" },
+        { Envelope(CallbackTypes.Text, Message("1"), "bad host name!"), "source" },
+        { """{"msgId":"a","source":"c0b764946118","timestamp":"soon","type":"user_offline","data":null}""", "timestamp" },
+        { Envelope(CallbackTypes.Text, Message("1", "S:2_1"), Container), "conversation_id" },
+        { Envelope(CallbackTypes.Text, Message("1", null, ("content", new[] { 1 })), Container), "data" },
+        { Envelope(CallbackTypes.Text, "text", Container), "data must be an object" },
+        { Envelope(CallbackTypes.RoomAddMember, new { room_conversation_id = "S:1_2" }, Container), "room_conversation_id" },
+        { Envelope(CallbackTypes.Text, Message("1"), Container, wxid: "168885435526XXXX"), "wxid" },
+        { Envelope(CallbackTypes.QrCodeStatus, new { qrcode_key = "k" }, Container, wxid: ""), "status" },
+    };
+
+    [Theory, MemberData(nameof(Malformed))]
+    public async Task Malformed_callbacks_are_rejected_with_400_and_not_stored(string body, string mentions)
+    {
+        var before = Taken();
+        var rows = await RowsAsync();
+        using var r = await _host.PostAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains(mentions, (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("msg").GetString());
+        Assert.Equal(before, Taken());
+        Assert.Equal(rows, await RowsAsync());
+    }
+
+    /// <summary>Callbacks the inbox has taken so far, stored or recognised as repeats.</summary>
+    private long Taken() => _host.Inbox.Stats.Stored + _host.Inbox.Stats.Duplicates;
+
+    private async Task<long> RowsAsync() => (await _host.Store.CountAsync()) is var c ? c.Pending + c.Processed : 0;
 }

@@ -8,7 +8,7 @@ namespace OrleansWeCom.Tests.EndToEnd;
 [Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
 public sealed class LifecycleTests(LifecycleTests.Running running) : IClassFixture<LifecycleTests.Running>
 {
-    /// <summary>One product for the class: each test walks a container of its own.</summary>
+    /// <summary>One product for the class: each test walks a container of its own (one crashes and restarts the host).</summary>
     public sealed class Running : IAsyncLifetime
     {
         public Product Product { get; private set; } = null!;
@@ -114,34 +114,12 @@ public sealed class LifecycleTests(LifecycleTests.Running running) : IClassFixtu
         Assert.Equal("Online", history[^1]);
         Assert.Equal("LoggingIn", history[^2]);
     }
-}
 
-[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
-public sealed class QrExpiryTests
-{
-    [Fact]
-    public async Task An_expired_qr_code_moves_to_status_4_with_a_fresh_code_and_a_rescan_logs_in()
-    {
-        await using var product = await Product.StartAsync(o => o.KeepSec = 2);
-        var hostname = await product.CreateContainerAsync();
-        var failed = await product.WaitForAsync(hostname, c => c.GetProperty("Status").GetInt32() == 4, "status 4", TimeSpan.FromSeconds(30));
-        Assert.Equal($"/gnapi/open/container/{hostname}/qrcode", failed.GetProperty("QrCode").GetString());
-        using (var qr = await product.Host.SendAsync(HttpMethod.Get, $"/gnapi/open/container/{hostname}/qrcode"))
-            Assert.Equal(HttpStatusCode.OK, qr.StatusCode);
-
-        await product.ScanAsync(hostname, requireVerify: false);
-        await product.WaitForAsync(hostname, c => c.GetProperty("Status").GetInt32() == 0, "online after the rescan");
-        Assert.Contains("LoginFailedRescan", await product.HistoryAsync(hostname));
-    }
-}
-
-[Collection(OrleansWeCom.Tests.Infrastructure.HostProcessCollection.Name)]
-public sealed class LifecycleCrashTests
-{
     [Fact]
     public async Task A_login_waiting_for_its_verify_code_resumes_after_the_host_process_crashes()
     {
-        await using var product = await Product.StartAsync();
+        // Crashes the class's host; the tests after it use the host started on the same database.
+        var product = _product;
         var hostname = await product.CreateContainerAsync();
         await product.ScanAsync(hostname, requireVerify: true);
         await product.WaitForAsync(hostname, c => c.GetProperty("LoginStep").GetString() == "RequireVerify", "waiting for the verify code");
@@ -155,5 +133,29 @@ public sealed class LifecycleCrashTests
             new { hostname, key = code.GetProperty("key").GetString(), code = code.GetProperty("code").GetString() });
         Assert.Equal(0, accepted.GetProperty("data").GetProperty("errcode").GetInt32());
         await product.WaitForAsync(hostname, c => c.GetProperty("Status").GetInt32() == 0, "online");
+    }
+
+    [Fact]
+    public async Task An_expired_qr_code_moves_to_status_4_with_a_fresh_code_and_a_rescan_logs_in()
+    {
+        // QR codes of this test's container live 2 s; the emulator reads the option when it issues a code.
+        var product = _product;
+        product.World.Options.KeepSec = 2;
+        try
+        {
+            var hostname = await product.CreateContainerAsync();
+            var failed = await product.WaitForAsync(hostname, c => c.GetProperty("Status").GetInt32() == 4, "status 4", TimeSpan.FromSeconds(30));
+            Assert.Equal($"/gnapi/open/container/{hostname}/qrcode", failed.GetProperty("QrCode").GetString());
+            using (var qr = await product.Host.SendAsync(HttpMethod.Get, $"/gnapi/open/container/{hostname}/qrcode"))
+                Assert.Equal(HttpStatusCode.OK, qr.StatusCode);
+
+            await product.ScanAsync(hostname, requireVerify: false);
+            await product.WaitForAsync(hostname, c => c.GetProperty("Status").GetInt32() == 0, "online after the rescan");
+            Assert.Contains("LoginFailedRescan", await product.HistoryAsync(hostname));
+        }
+        finally
+        {
+            product.World.Options.KeepSec = 600;
+        }
     }
 }

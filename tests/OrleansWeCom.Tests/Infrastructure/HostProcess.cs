@@ -93,7 +93,7 @@ public sealed class HostProcess : IAsyncDisposable
             {
             }
 
-            await Task.Delay(200);
+            await Task.Delay(50);
         }
 
         throw new TimeoutException($"the host did not become ready:\n{Output}");

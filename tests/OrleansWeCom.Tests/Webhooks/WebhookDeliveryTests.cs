@@ -6,23 +6,30 @@ using System.Text.Json;
 
 namespace OrleansWeCom.Tests.Webhooks;
 
-public sealed class WebhookDeliveryTests : IAsyncLifetime
+public sealed class WebhookDeliveryTests(WebhookDeliveryTests.Running running) : IClassFixture<WebhookDeliveryTests.Running>
 {
+    /// <summary>One host and receiver for the class: each test has a tenant and a receiver path of its own.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        internal WebhookReceiver Receiver { get; private set; } = null!;
+        internal WebhookTestHost Host { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Receiver = await WebhookReceiver.StartAsync();
+            Host = await WebhookTestHost.StartAsync();
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            await Receiver.DisposeAsync();
+        }
+    }
+
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private WebhookReceiver _receiver = null!;
-    private WebhookTestHost _host = null!;
-
-    public async Task InitializeAsync()
-    {
-        _receiver = await WebhookReceiver.StartAsync();
-        _host = await WebhookTestHost.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _receiver.DisposeAsync();
-    }
+    private readonly WebhookReceiver _receiver = running.Receiver;
+    private readonly WebhookTestHost _host = running.Host;
 
     [Fact]
     public async Task Delivered_event_is_the_seed_envelope_signed_per_standard_webhooks()
