@@ -34,6 +34,7 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
         _time = time;
         var o = options.Value;
         HandsOver = o.SoleWriter ?? !store.Database.IsPostgreSql;
+        store.InsertedOutsideWriter += OnInsertedOutsideWriter;
         // Niced: a callback's request waits for its commit, but the sends' path does not.
         _writer = new GroupCommitWriter<InboxWrite, long?>(
             new GroupCommitOptions { Name = "callback-inbox-writer", MaxBatch = o.BatchSize, Linger = o.BatchLinger, Nice = true },
@@ -114,6 +115,17 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Rows that did not pass through the writer (a re-drive): the tail cannot vouch for them, so readers catch up from the table.</summary>
+    private void OnInsertedOutsideWriter(IReadOnlyList<(int Queue, long Id)> rows)
+    {
+        foreach (var (queue, id) in rows)
+        {
+            if (_tails.TryGetValue(queue, out var tail))
+                lock (tail) tail.Since = Math.Max(tail.Since, id);
+            _latest.AddOrUpdate(queue, id, (_, known) => Math.Max(known, id));
+        }
+    }
+
     /// <summary>Adds a committed row to its queue's tail; a full tail is dropped, and its reader catches up from the table.</summary>
     private void Keep(IncomingCallback c, long id)
     {
@@ -147,6 +159,7 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
 
     public async ValueTask DisposeAsync()
     {
+        _store.InsertedOutsideWriter -= OnInsertedOutsideWriter;
         await _writer.DisposeAsync();
     }
 }

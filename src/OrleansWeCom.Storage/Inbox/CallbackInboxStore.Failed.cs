@@ -11,6 +11,9 @@ public sealed partial class CallbackInboxStore
     /// <summary>Most rows one re-drive moves: a bound on the transaction, the caller asks again for the rest.</summary>
     public const int MaxRedrive = 1000;
 
+    /// <summary>Rows this process inserted (queue, new id) without the inbox's writer, once committed: its receivers must read them.</summary>
+    public event Action<IReadOnlyList<(int Queue, long Id)>>? InsertedOutsideWriter;
+
     /// <summary>Failed rows after <paramref name="afterId"/>, in inbox order.</summary>
     public Task<List<FailedCallback>> ListFailedAsync(long afterId, int limit, CancellationToken cancellationToken = default) =>
         _database.QueryAsync(
@@ -55,6 +58,7 @@ public sealed partial class CallbackInboxStore
         }
 
         if (rows.Count == 0) return [];
+        var inserted = new List<(int Queue, long Id)>(rows.Count);
         await using (var delete = Sql.Command(connection, "", tx))
         {
             delete.CommandText = $"DELETE FROM {T} WHERE id {InIds(delete, rows.Select(r => r.Id))}";
@@ -63,7 +67,7 @@ public sealed partial class CallbackInboxStore
 
         await using (var insert = Sql.Command(connection,
             $"INSERT INTO {T} (msg_id, server_key, host_key, source, type, body, received_at, queue, stream, trace_parent) " +
-            "VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at, @queue, @stream, @trace_parent)", tx))
+            "VALUES (@msg_id, @server_key, @host_key, @source, @type, @body, @received_at, @queue, @stream, @trace_parent) RETURNING id", tx))
         {
             var parameters = InsertParameters.Select(name => Sql.Add(insert, name, null)).ToArray();
             parameters[1].DbType = System.Data.DbType.String;
@@ -72,11 +76,13 @@ public sealed partial class CallbackInboxStore
             foreach (var (_, values) in rows)
             {
                 for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
-                await insert.ExecuteNonQueryAsync(cancellationToken);
+                var id = Convert.ToInt64(await insert.ExecuteScalarAsync(cancellationToken));
+                inserted.Add((Convert.ToInt32(values[7]), id));
             }
         }
 
         await tx.CommitAsync(cancellationToken);
+        InsertedOutsideWriter?.Invoke(inserted);
         return [.. rows.Select(r => r.Id)];
     }
 }

@@ -176,6 +176,22 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         Assert.Equal([next], Batches(await receiver.GetQueueMessagesAsync(-1, default)).Single().Ids);
     }
 
+    [Fact]
+    public async Task A_failed_row_re_driven_reaches_the_receiver_of_a_sole_writer_at_once()
+    {
+        var (a, _, _) = Containers();
+        var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
+        var failed = await StoreAsync(a, "broken");
+        Assert.Equal([failed], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+        _inbox.Acknowledge([failed], CallbackOutcome.Failed);
+        await WaitMarkedAsync(failed);
+
+        // Moved to a new id outside the inbox's writer, it is not in the in-memory tail: the receiver reads the table.
+        Assert.Equal([failed], await _store.RedriveAsync([failed]));
+        var again = Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids.Single();
+        Assert.True(again > failed);
+    }
+
     private async Task WaitMarkedAsync(long id)
     {
         for (var i = 0; i < 200 && (await _store.LoadStillPendingAsync([id], default)).Count > 0; i++) await Task.Delay(10);
