@@ -45,7 +45,7 @@ public sealed class TenantAuthenticator(IGrainFactory grains, IOptions<GatewayOp
         if (_known.TryGetValue(hash, out var hit) && hit.Until > now) return hit.Tenant;
         if (_unknown.TryGetValue(hash, out var until) && until > now) return null;
         if (!_known.ContainsKey(hash) && !quotas.TryTakeUnknownKeyLookup(clientAddress ?? "")) throw new UnknownKeyLookupsExceeded();
-        var tenant = await grains.GetGrain<IApiKeyGrain>(hash).ResolveAsync();
+        var tenant = await grains.Reference<IApiKeyGrain>(hash).ResolveAsync();
         var o = options.Value;
         if (tenant is { } t)
         {

@@ -80,9 +80,9 @@ public sealed class SendService(IGrainFactory grains, IFileSizeProbe sizes, Orle
         }
 
         // A wxId the tenant never logged in activates no account grain (which would read the outbox).
-        if (!await grains.GetGrain<ITenantGrain>(tenant.Value).HasAccountAsync(parsed.WxId))
+        if (!await grains.Reference<ITenantGrain>(tenant.Value).HasAccountAsync(parsed.WxId))
             throw ApiError.NotFound($"account {parsed.WxId} not found");
         // One grain call: the account checks that it is the tenant's and online, and persists the send.
-        return await grains.GetGrain<IAccountGrain>(parsed.WxId.Value).EnqueueForAsync(tenant, parsed.Message, idempotencyKey);
+        return await grains.Reference<IAccountGrain>(parsed.WxId.Value).EnqueueForAsync(tenant, parsed.Message, idempotencyKey);
     }
 }

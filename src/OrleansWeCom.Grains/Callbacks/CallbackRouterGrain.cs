@@ -122,7 +122,7 @@ public sealed partial class CallbackRouterGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<IConversationGrain>(pair.Key).AppendBatchAsync(pair.Value.Tenant, pair.Value.Items);
+                await GrainFactory.Reference<IConversationGrain>(pair.Key).AppendBatchAsync(pair.Value.Tenant, pair.Value.Items);
                 return null;
             }
             catch (Exception e)
@@ -170,11 +170,11 @@ public sealed partial class CallbackRouterGrain(
         switch (e.Data)
         {
             case RoomEventData r:
-                await GrainFactory.GetGrain<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
+                await GrainFactory.Reference<IGroupGrain>(new ConversationId(r.RoomConversationId!).RoomId!).ApplyAsync(ToGroupEvent(e, r, tenant));
                 await Observe(e, DirectoryChangeKind.RoomChanged, r.RoomConversationId);
                 break;
             case QrCodeStatusData or SafeValidateData or UserLoginData or UserOfflineData:
-                await GrainFactory.GetGrain<IContainerGrain>(e.Source.Value).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
+                await GrainFactory.Reference<IContainerGrain>(e.Source.Value).ApplyAsync(ToSignal(e), DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp));
                 _container = null;
                 break;
         }
@@ -187,7 +187,7 @@ public sealed partial class CallbackRouterGrain(
     /// <summary>Tells the account's directory (one-way) what the callback changed or brought.</summary>
     private Task Observe(CallbackEnvelope e, DirectoryChangeKind kind, string? key, string? hostKey = null) =>
         e.WxId is { } wxId
-            ? GrainFactory.GetGrain<IAccountDirectoryGrain>(wxId.Value).ObserveAsync(new DirectoryChange(kind, key, e.Timestamp, hostKey))
+            ? GrainFactory.Reference<IAccountDirectoryGrain>(wxId.Value).ObserveAsync(new DirectoryChange(kind, key, e.Timestamp, hostKey))
             : Task.CompletedTask;
 
     private async Task<CallbackOutcome?> ApplyMessageAsync(InboxCallback item, CallbackEnvelope e, MessageData m, ContainerView container)
@@ -196,7 +196,7 @@ public sealed partial class CallbackRouterGrain(
         string? ourMsgId = null;
         if (m.Outbound && e.SendMsgId is { } hostSendId)
         {
-            var settlement = await GrainFactory.GetGrain<IAccountGrain>(wxId.Value).SettleAsync(hostSendId, m.ErrorCode ?? 0, m.ErrorMessage,
+            var settlement = await GrainFactory.Reference<IAccountGrain>(wxId.Value).SettleAsync(hostSendId, m.ErrorCode ?? 0, m.ErrorMessage,
                 m.ConversationId, (m as TextMessageData)?.Content);
             if (settlement is { Final: false })
             {
@@ -228,7 +228,7 @@ public sealed partial class CallbackRouterGrain(
         var now = time.GetUtcNow();
         if (_container is not null && _containerName == name && now - _containerFetchedAt < options.Value.ContainerCacheTtl) return _container;
         _containerName = name;
-        _container = await GrainFactory.GetGrain<IContainerGrain>(name).GetAsync();
+        _container = await GrainFactory.Reference<IContainerGrain>(name).GetAsync();
         _containerFetchedAt = now;
         return _container;
     }

@@ -87,7 +87,7 @@ public sealed partial class ConversationGrain(
     {
         if (!S.Indexed)
         {
-            await GrainFactory.GetGrain<IAccountConversationsGrain>(Id.WxId.Value).AddAsync(Id.ConversationId);
+            await GrainFactory.Reference<IAccountConversationsGrain>(Id.WxId.Value).AddAsync(Id.ConversationId);
             S.Indexed = true;
             _dirty = true;
         }

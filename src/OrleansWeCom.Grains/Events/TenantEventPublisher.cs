@@ -58,7 +58,7 @@ public sealed partial class TenantEventPublisher(IEventLog log, IGrainFactory gr
                 seen = Volatile.Read(ref asked.Value);
                 try
                 {
-                    await grains.GetGrain<IWebhookGrain>(tenant.Value).NotifyAsync();
+                    await grains.Reference<IWebhookGrain>(tenant.Value).NotifyAsync();
                 }
                 catch (Exception e)
                 {

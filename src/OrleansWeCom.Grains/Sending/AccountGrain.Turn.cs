@@ -235,7 +235,7 @@ public sealed partial class AccountGrain
         var corp = container.CorpId?.Value ?? "unknown";
         var wanted = Math.Min(_queue.Count, _options.TokensPerLease);
         var request = new BudgetRequest(wanted, ++_leaseSequence, _lease.Pace(_pacer.Gap), _lease.Report());
-        var granted = await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).AcquireAsync(WxId, request);
+        var granted = await GrainFactory.Reference<ICorpBudgetGrain>(corp).AcquireAsync(WxId, request);
         _lease.Grant(granted);
         if (granted.Tokens > 0) WeComTelemetry.BudgetGranted.Add(granted.Tokens);
         // A send whose moment passed while the budget answered starts as soon as it can.
@@ -252,7 +252,7 @@ public sealed partial class AccountGrain
         if (unused > 0) WeComTelemetry.BudgetReturned.Add(unused);
         try
         {
-            await GrainFactory.GetGrain<ICorpBudgetGrain>(corp).ReturnAsync(WxId, report);
+            await GrainFactory.Reference<ICorpBudgetGrain>(corp).ReturnAsync(WxId, report);
         }
         catch (Exception e)
         {
