@@ -12,6 +12,7 @@ using OrleansWeCom.Tests.Webhooks;
 namespace OrleansWeCom.Tests.Host;
 
 /// <summary>Our meters and traces during a small send run through the emulator, read as an operator reads them.</summary>
+[Collection(ProcessWideMeters.Name)]
 public class TelemetryTests
 {
     /// <summary>The event log failing its first host callback, as an outage would: the inbox must deliver that callback again.</summary>
@@ -174,4 +175,14 @@ public class TelemetryTests
             await Task.Delay(100);
         }
     }
+}
+
+/// <summary>
+/// Our meters are process-wide: containers of other test hosts deactivating meanwhile would move the same up-down
+/// counters (accounts by status), so the tests that read them run alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMeters
+{
+    public const string Name = "process-wide meters";
 }
