@@ -23,6 +23,9 @@ public sealed class CorpBudget
     private readonly SortedSet<(long FreeAt, int Slot)> _byFreeAt = [];
     private readonly Dictionary<string, OpenLease> _open = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GrantRecord> _lastGrant;
+    private readonly long _step;
+    /// <summary>Slots by the snapshot step they come free in, kept as slots move so a write does not walk every slot.</summary>
+    private readonly Dictionary<long, int> _busyBySteps = [];
     private int _leaseIds;
 
     /// <summary>A lease whose holder has not reported yet: its slots in token order and when each was free before.</summary>
@@ -37,12 +40,14 @@ public sealed class CorpBudget
         Budget = options.CorpSendsPerWindow;
         _freeAt = new long[Budget];
         _holder = new int[Budget];
+        _step = CorpBudgetSnapshot.Step(options).Ticks;
         _lastGrant = state?.LastGrant is { } last ? new(last, StringComparer.Ordinal) : new(StringComparer.Ordinal);
         var busy = state is null ? [] : CorpBudgetSnapshot.Restore(state, options);
         for (var slot = 0; slot < Budget; slot++)
         {
             _freeAt[slot] = slot < busy.Count ? busy[slot] : 0;
             _byFreeAt.Add((_freeAt[slot], slot));
+            CountStep(_freeAt[slot], +1);
         }
     }
 
@@ -117,7 +122,10 @@ public sealed class CorpBudget
         foreach (var account in _open.Where(o => o.Value.UseBefore + _window.Ticks <= at).Select(o => o.Key).ToList()) _open.Remove(account);
         foreach (var account in _lastGrant.Where(g => g.Value.UseBefore + _window < now).Select(g => g.Key).ToList()) _lastGrant.Remove(account);
         state.LastGrant = new Dictionary<string, GrantRecord>(_lastGrant);
-        state.Busy = CorpBudgetSnapshot.Take(_byFreeAt.GetViewBetween((at + 1, 0), (long.MaxValue, int.MaxValue)).Select(s => s.FreeAt), options);
+        // Steps ended by now hold only free slots: dropped. A slot free earlier within the current step is written as
+        // busy to the step's end, which is the snapshot's rounding anyway.
+        foreach (var key in _busyBySteps.Where(b => b.Key * _step <= at).Select(b => b.Key).ToList()) _busyBySteps.Remove(key);
+        state.Busy = new Dictionary<long, int>(_busyBySteps);
         state.Buckets = [];
     }
 
@@ -154,9 +162,21 @@ public sealed class CorpBudget
     private void Move(int slot, long freeAt, int holder)
     {
         _byFreeAt.Remove((_freeAt[slot], slot));
+        CountStep(_freeAt[slot], -1);
         _freeAt[slot] = freeAt;
         _holder[slot] = holder;
         _byFreeAt.Add((freeAt, slot));
+        CountStep(freeAt, +1);
+    }
+
+    /// <summary>Counts a slot in or out of the step its free moment rounds up to (a step already dropped stays out).</summary>
+    private void CountStep(long freeAt, int delta)
+    {
+        if (freeAt <= 0) return;
+        var key = (freeAt + _step - 1) / _step;
+        var count = _busyBySteps.GetValueOrDefault(key) + delta;
+        if (count > 0) _busyBySteps[key] = count;
+        else _busyBySteps.Remove(key);
     }
 
     private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);

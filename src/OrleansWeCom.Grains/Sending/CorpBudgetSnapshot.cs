@@ -9,19 +9,6 @@ public static class CorpBudgetSnapshot
     public static TimeSpan Step(SendingOptions options) =>
         TimeSpan.FromTicks(Math.Max(options.CorpWindow.Ticks / 720, TimeSpan.FromMilliseconds(1).Ticks));
 
-    public static Dictionary<long, int> Take(IEnumerable<long> freeAt, SendingOptions options)
-    {
-        var step = Step(options).Ticks;
-        var busy = new Dictionary<long, int>();
-        foreach (var ticks in freeAt)
-        {
-            var key = (ticks + step - 1) / step;
-            busy[key] = busy.GetValueOrDefault(key) + 1;
-        }
-
-        return busy;
-    }
-
     /// <summary>When each busy slot comes free, at most one per slot of the budget.</summary>
     public static List<long> Restore(CorpBudgetState state, SendingOptions options)
     {
