@@ -9,7 +9,10 @@ public sealed partial class EnvelopeExceptionHandler(ILogger<EnvelopeExceptionHa
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         var (status, code, message) = Classify(exception);
-        if (status >= 500) LogUnhandled(logger, context.Request.Method, context.Request.Path, exception);
+        // A cluster that is briefly unreachable (a silo lost, a call timed out) is answered 503/504 and expected in a
+        // rolling restart; only a failure nothing classified is an error.
+        if (status == 500) LogUnhandled(logger, context.Request.Method, context.Request.Path, exception);
+        else if (status >= 500) LogUnavailable(logger, context.Request.Method, context.Request.Path, status, exception.GetType().Name, exception.Message);
         if (context.Response.HasStarted) return false;
         await Envelope.WriteErrorAsync(context, status, code, message);
         return true;
@@ -38,4 +41,7 @@ public sealed partial class EnvelopeExceptionHandler(ILogger<EnvelopeExceptionHa
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled failure on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered {Status}: {Kind}: {Reason}")]
+    private static partial void LogUnavailable(ILogger logger, string method, string path, int status, string kind, string reason);
 }
