@@ -21,8 +21,8 @@ public static class EventsServiceCollectionExtensions
                 "Webhooks:MaxRetryDuration and Webhooks:InitialBackoff must be positive and MaxBackoff at least InitialBackoff")
             .Validate(o => o.RequestTimeout > TimeSpan.Zero && o.TurnBudget > TimeSpan.Zero && o.SweepInterval > TimeSpan.Zero,
                 "Webhooks:RequestTimeout, TurnBudget and SweepInterval must be positive")
-            .Validate(o => o.MaxConcurrency is >= 1 and <= 256 && o.MaxWindow >= 1 && o.MaxLanes >= 1 && o.MaxPerLane >= 1,
-                "Webhooks:MaxConcurrency must be 1..256 and MaxWindow, MaxLanes and MaxPerLane positive")
+            .Validate(o => o.MaxConcurrency is >= 1 and <= 256 && o.MaxWindow >= 1 && o.MaxLanes >= 1 && o.MaxPerLane >= 1 && o.MaxWindowBytes >= 64 * 1024,
+                "Webhooks:MaxConcurrency must be 1..256, MaxWindow, MaxLanes and MaxPerLane positive and MaxWindowBytes at least 64 KiB")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);

@@ -15,6 +15,11 @@ public sealed class PendingDelivery(StoredEvent stored, DateTimeOffset now)
     public byte[]? Body { get; set; }
     public bool IsReplay => Stored.State == DeliveryState.Replay;
 
+    /// <summary>What holding it costs, estimated: its text (two bytes a character) and the body serialized from it.</summary>
+    public long Size { get; } = SizeOf(stored);
+
+    public static long SizeOf(StoredEvent stored) => 512 + 4L * (stored.Entry.Event.DataJson?.Length ?? 0);
+
     /// <summary>The retry window runs from when the event was stored, or replayed.</summary>
     public DateTimeOffset GiveUpAt(TimeSpan window) =>
         DateTimeOffset.FromUnixTimeMilliseconds(Stored.ReplayedAt ?? Stored.Entry.StoredAt) + window;
@@ -27,7 +32,7 @@ public readonly record struct LaneRead(string Lane, long After, long UpTo, int L
 /// One tenant's undelivered events in memory, in lanes: a lane is a conversation (or an account's events outside
 /// conversations), delivered strictly in order, one event in flight; lanes do not wait for each other. Bounds: at most
 /// <see cref="WebhookOptions.MaxWindow"/> events held, <see cref="WebhookOptions.MaxLanes"/> lanes, and
-/// <see cref="WebhookOptions.MaxPerLane"/> per lane; a lane whose head is failing holds only its head. Events of a lane
+/// <see cref="WebhookOptions.MaxPerLane"/> per lane, and <see cref="WebhookOptions.MaxWindowBytes"/>; a lane whose head is failing holds only its head. Events of a lane
 /// past its bound stay in the log ("parked") and are read back by lane once the lane has drained.
 /// </summary>
 public sealed class DeliveryLanes(Func<WebhookOptions> options)
@@ -56,8 +61,13 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     public long ReadUpTo { get; private set; }
 
     public int HeldCount => _seqs.Count;
+    public long HeldBytes { get; private set; }
     public int LaneCount => _lanes.Count;
-    public bool HasRoom => HeldCount < options().MaxWindow && LaneCount < options().MaxLanes;
+    public bool HasRoom => HeldCount < options().MaxWindow && HeldBytes < options().MaxWindowBytes && LaneCount < options().MaxLanes;
+
+    /// <summary>Whether one more event of this size fits the window (an empty window takes any one).</summary>
+    private bool Fits(StoredEvent row) =>
+        HeldCount == 0 || (HeldCount < options().MaxWindow && HeldBytes + PendingDelivery.SizeOf(row) <= options().MaxWindowBytes);
 
     private int PerLane => Math.Min(options().MaxPerLane, options().MaxWindow);
 
@@ -66,6 +76,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     {
         _lanes.Clear();
         _seqs.Clear();
+        HeldBytes = 0;
         ReadUpTo = readUpTo;
     }
 
@@ -90,7 +101,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
             return Offer.Parked;
         }
 
-        if (HeldCount >= options().MaxWindow)
+        if (!Fits(row))
         {
             if (lane.Held.Count == 0) _lanes.Remove(lane.Key);
             return Offer.Full;
@@ -105,7 +116,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     /// <summary>Holds a replayed dead letter in its lane; false when it is held already or there is no room.</summary>
     public bool AddReplay(StoredEvent row, DateTimeOffset now)
     {
-        if (_seqs.Contains(row.Entry.TenantSeq) || HeldCount >= options().MaxWindow) return false;
+        if (_seqs.Contains(row.Entry.TenantSeq) || !Fits(row)) return false;
         if (!_lanes.TryGetValue(row.Lane, out var lane))
         {
             if (LaneCount >= options().MaxLanes) return false;
@@ -124,7 +135,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         var room = options().MaxWindow - HeldCount;
         foreach (var lane in _lanes.Values)
         {
-            if (room <= 0) yield break;
+            if (room <= 0 || HeldBytes >= options().MaxWindowBytes) yield break;
             if (!lane.Parked || lane.Held.Count > 0) continue;
             var limit = Math.Min(PerLane, room);
             room -= limit;
@@ -136,14 +147,22 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     public void AddFromLane(LaneRead read, IReadOnlyList<StoredEvent> rows, DateTimeOffset now)
     {
         if (!_lanes.TryGetValue(read.Lane, out var lane)) return;
+        var cut = false;
         foreach (var row in rows)
         {
             if (_seqs.Contains(row.Entry.TenantSeq)) continue;
+            // Past the window's bytes the rest of the lane stays parked, read again once there is room.
+            if (!Fits(row))
+            {
+                cut = true;
+                break;
+            }
+
             Hold(lane, row, now);
             lane.ReadThrough = Math.Max(lane.ReadThrough, row.Entry.TenantSeq);
         }
 
-        if (rows.Count < read.Limit)
+        if (!cut && rows.Count < read.Limit)
         {
             lane.Parked = false;
             lane.ReadThrough = Math.Max(lane.ReadThrough, read.UpTo);
@@ -192,6 +211,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         item.InFlight = false;
         if (!_lanes.TryGetValue(item.Lane, out var lane) || !lane.Held.Remove(item.Seq)) return;
         _seqs.Remove(item.Seq);
+        HeldBytes -= item.Size;
         lane.Busy = false;
         if (lane.Held.Count == 0 && !lane.Parked) _lanes.Remove(lane.Key);
     }
@@ -247,8 +267,10 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
 
     private void Hold(Lane lane, StoredEvent row, DateTimeOffset now)
     {
-        lane.Held[row.Entry.TenantSeq] = new PendingDelivery(row, now);
+        var held = new PendingDelivery(row, now);
+        lane.Held[row.Entry.TenantSeq] = held;
         _seqs.Add(row.Entry.TenantSeq);
+        HeldBytes += held.Size;
     }
 
     private void ParkFollowers(Lane lane, PendingDelivery head)
@@ -260,6 +282,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         {
             lane.Held.Remove(follower.Seq);
             _seqs.Remove(follower.Seq);
+            HeldBytes -= follower.Size;
         }
 
         lane.ReadThrough = Math.Min(lane.ReadThrough, followers[0].Seq - 1);

@@ -27,6 +27,12 @@ public sealed class WebhookOptions
     [Range(1, 100_000)]
     public int MaxWindow { get; set; } = 2_000;
 
+    /// <summary>
+    /// Memory the held events of one tenant may take, estimated from their text and serialized body; past it the rest
+    /// wait in the log (one event is always held, however large, so delivery goes on).
+    /// </summary>
+    public long MaxWindowBytes { get; set; } = 64L << 20;
+
     /// <summary>Lanes (conversations, or accounts for events outside conversations) a tenant's delivery tracks at once.</summary>
     [Range(1, 100_000)]
     public int MaxLanes { get; set; } = 1_000;

@@ -85,6 +85,57 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public void The_window_is_bounded_by_the_memory_its_events_take_and_always_holds_one()
+    {
+        _options.MaxWindowBytes = 64 * 1024;
+        StoredEvent Big(long seq, string lane, int chars = 5_000)
+        {
+            var row = Row(seq, lane);
+            return row with { Entry = row.Entry with { Event = row.Entry.Event with { DataJson = new string('x', chars) } } };
+        }
+
+        var lanes = Lanes();
+        var size = PendingDelivery.SizeOf(Big(0, "A"));
+        foreach (var (seq, lane) in new[] { (1L, "A"), (2, "B"), (3, "C") }) Assert.Equal(DeliveryLanes.Offer.Held, lanes.Add(Big(seq, lane), Now));
+        Assert.Equal(3 * size, lanes.HeldBytes);
+        Assert.Equal(DeliveryLanes.Offer.Full, lanes.Add(Big(4, "D"), Now)); // a fourth would pass 64 KiB
+        Assert.Equal(3, lanes.ReadUpTo);
+
+        var delivered = lanes.Due(Now).First(d => d.Seq == 1);
+        lanes.Start(delivered);
+        lanes.Remove(delivered);
+        Assert.Equal(DeliveryLanes.Offer.Held, lanes.Add(Big(4, "D"), Now));
+
+        // One event larger than the whole window is still held when nothing else is, so delivery never stalls.
+        var alone = Lanes();
+        Assert.Equal(DeliveryLanes.Offer.Held, alone.Add(Big(1, "A", chars: 100_000), Now));
+        Assert.Equal(DeliveryLanes.Offer.Full, alone.Add(Big(2, "B", chars: 10), Now));
+
+        // A lane read back from the log takes only what fits; the rest stays parked for the next read.
+        var parked = Lanes();
+        var head = Big(1, "A");
+        parked.Add(head, Now);
+        var first = parked.Due(Now).Single();
+        parked.Start(first);
+        parked.Failed(first, Refused, Now);
+        Assert.Equal(DeliveryLanes.Offer.Parked, parked.Add(Big(2, "A"), Now));
+        Assert.Equal(DeliveryLanes.Offer.Parked, parked.Add(Big(3, "A"), Now));
+        Assert.Equal(DeliveryLanes.Offer.Parked, parked.Add(Big(4, "A"), Now));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        parked.Remove(first);
+        var read = Assert.Single(parked.ReadsNeeded());
+        parked.AddFromLane(read, [Big(2, "A", chars: 9_000), Big(3, "A", chars: 9_000), Big(4, "A", chars: 9_000)], Now);
+        Assert.Equal(1, parked.HeldCount); // about 36 KiB each: a second would pass 64 KiB
+        Assert.Empty(parked.ReadsNeeded()); // the lane still holds an event: it reads on once that one is through
+        var second = parked.Due(Now).Single();
+        Assert.Equal(2, second.Seq);
+        parked.Start(second);
+        parked.Remove(second);
+        Assert.Equal(new LaneRead("A", 2, 4, 4), Assert.Single(parked.ReadsNeeded()));
+        Assert.Equal(2, parked.Watermark()); // 1 and 2 are through, 3 and 4 wait in the log
+    }
+
+    [Fact]
     public void Retry_state_read_back_from_the_log_continues_the_back_off_and_the_retry_window()
     {
         var lanes = Lanes();
