@@ -36,7 +36,31 @@ public interface IContainerHosts
 }
 
 /// <summary>A configured container host and its circuit breaker's state (closed, open, halfopen or isolated) in this process.</summary>
-public sealed record ContainerHostHealth(string Name, string BaseUrl, int Capacity, string Circuit);
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.ContainerHostHealth")]
+public sealed record ContainerHostHealth([property: Id(0)] string Name, [property: Id(1)] string BaseUrl, [property: Id(2)] int Capacity, [property: Id(3)] string Circuit);
+
+public static class HostCircuits
+{
+    /// <summary>Isolated, then open, then half-open, then closed: the state that most limits calls wins.</summary>
+    public static string Worst(IEnumerable<string> circuits) =>
+        circuits.OrderByDescending(c => c switch { "isolated" => 3, "open" => 2, "halfopen" => 1, _ => 0 }).FirstOrDefault() ?? "unknown";
+}
+
+/// <summary>What one silo last reported of the hosts' circuits, and when.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansWeCom.SiloHostHealth")]
+public sealed record SiloHostHealth([property: Id(0)] string Silo, [property: Id(1)] DateTimeOffset ReportedAt, [property: Id(2)] IReadOnlyList<ContainerHostHealth> Hosts);
+
+/// <summary>
+/// The cluster's view of the container hosts: every silo that calls hosts reports its circuit breakers here (key 0)
+/// every few seconds, so the operator sees each silo's view, not only the one that answers.
+/// </summary>
+public interface IHostHealthBoardGrain : IGrainWithIntegerKey
+{
+    Task ReportAsync(SiloHostHealth report);
+
+    /// <summary>The latest report of each silo that reported recently, by silo.</summary>
+    Task<IReadOnlyList<SiloHostHealth>> GetAsync();
+}
 
 /// <summary>The operator's view of the configured container hosts, as the calls of this process found them.</summary>
 public interface IContainerHostHealth

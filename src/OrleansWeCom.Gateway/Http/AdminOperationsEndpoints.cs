@@ -31,12 +31,21 @@ public static class AdminOperationsEndpoints
             return Envelope.Ok(new { items, total = await directory.CountAsync(), next = ids.Count == limit ? ids[^1].Value : null });
         });
 
-        admin.MapGet("/hosts", (IServiceProvider services) =>
+        // Each host with every silo's view of its circuit (as last reported to the board) and the worst of them.
+        admin.MapGet("/hosts", async (IServiceProvider services, IGrainFactory grains) =>
         {
-            var hosts = services.GetService<IContainerHostHealth>()?.Describe() ?? [];
+            var local = services.GetService<IContainerHostHealth>()?.Describe() ?? [];
+            var reports = await grains.GetGrain<IHostHealthBoardGrain>(0).GetAsync();
+            var described = local.Concat(reports.SelectMany(r => r.Hosts)).DistinctBy(h => h.Name, StringComparer.OrdinalIgnoreCase);
             return Envelope.Ok(new
             {
-                items = hosts.Select(h => new { name = h.Name, baseUrl = h.BaseUrl, capacity = h.Capacity, circuit = h.Circuit }),
+                items = described.Select(h =>
+                {
+                    var views = reports.SelectMany(r => r.Hosts.Where(v => string.Equals(v.Name, h.Name, StringComparison.OrdinalIgnoreCase))
+                        .Select(v => new { silo = r.Silo, circuit = v.Circuit, reportedAt = r.ReportedAt.ToUnixTimeMilliseconds() })).ToList();
+                    var circuit = views.Count > 0 ? HostCircuits.Worst(views.Select(v => v.circuit)) : h.Circuit;
+                    return new { name = h.Name, baseUrl = h.BaseUrl, capacity = h.Capacity, circuit, silos = views };
+                }),
             });
         });
 

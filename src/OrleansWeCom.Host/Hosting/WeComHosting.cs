@@ -14,6 +14,7 @@ using OrleansWeCom.Gateway.Webhooks;
 using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Directory;
 using OrleansWeCom.Grains.Events;
+using OrleansWeCom.Grains.Hosts;
 using OrleansWeCom.Grains.Lifecycle;
 using OrleansWeCom.Grains.Sending;
 using OrleansWeCom.Host.Storage;
@@ -142,6 +143,7 @@ public static class WeComHosting
         services.AddSingleton<IValidateOptions<DirectoryOptions>, DirectoryOptionsValidator>();
         services.AddSingleton<IReadinessProbe, Readiness>();
         AddContainerHosts(builder);
+        services.AddHostedService<HostHealthReporter>();
         if (config.GetValue("Demo:Enabled", storage.Provider == StorageProvider.Sqlite))
             services.AddHostedService<DemoTenant>();
     }

@@ -72,10 +72,15 @@ public class OperatorRoutesTests
         Assert.DoesNotContain(after.GetProperty("items").EnumerateArray(), t => t.GetProperty("id").GetString() == "ops");
         await AssertErrorAsync(await admin.GetAsync("/admin/tenants?limit=0"), HttpStatusCode.BadRequest);
 
-        var hosts = await DirectoryTestHost.DataAsync(await admin.GetAsync("/admin/hosts"));
+        // The silo reported its view of the host's circuit to the cluster's board when it started.
+        var hosts = await CallbackTestHost.EventuallyAsync(async () => await DirectoryTestHost.DataAsync(await admin.GetAsync("/admin/hosts")),
+            h => h.GetProperty("items")[0].GetProperty("silos").GetArrayLength() > 0);
         var emulator = Assert.Single(hosts.GetProperty("items").EnumerateArray());
         Assert.Equal("emulator", emulator.GetProperty("name").GetString());
         Assert.Equal("closed", emulator.GetProperty("circuit").GetString());
+        var view = Assert.Single(emulator.GetProperty("silos").EnumerateArray());
+        Assert.Equal("closed", view.GetProperty("circuit").GetString());
+        Assert.False(string.IsNullOrEmpty(view.GetProperty("silo").GetString()));
 
         var id = await StoreUnparsableAsync(host, "broken-1");
         var failed = await DirectoryTestHost.DataAsync(await admin.GetAsync("/admin/callbacks/failed"));
