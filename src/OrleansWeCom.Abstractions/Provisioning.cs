@@ -23,3 +23,16 @@ public static class ContainerPaths
     /// <summary>Where the tenant API serves a container's QR code.</summary>
     public static string QrCode(HostName hostName) => $"/gnapi/open/container/{hostName}/qrcode";
 }
+
+/// <summary>
+/// The one place that chooses the host of a new container, for the whole cluster: every pick goes through a single
+/// activation (key <see cref="Key"/>), so the pending picks it counts on top of the hosts' listings are all silos' picks.
+/// </summary>
+[Alias("OrleansWeCom.IContainerPlacementGrain")]
+public interface IContainerPlacementGrain : IGrainWithStringKey
+{
+    public const string Key = "cluster";
+
+    /// <summary>The host with the most room; the host-unavailable error when none has room or answers.</summary>
+    [Alias("PickHost")] Task<string> PickHostAsync();
+}

@@ -15,7 +15,8 @@ public sealed class ContainerProvisioningGrain(IContainerHosts hosts, TimeProvid
         var users = await GrainFactory.GetGrain<ITenantGrain>(tenant.Value).GetUsersAsync();
         if (users.All(u => u.UserId != userId)) throw WeComException.NotFound($"userId '{userId}' is not a user of this tenant");
 
-        var hostKey = await HostCall(() => hosts.PickHostForNewContainerAsync(CancellationToken.None));
+        // One placement grain picks for the whole cluster: this worker's own silo would count only its own picks.
+        var hostKey = await HostCall(() => GrainFactory.GetGrain<IContainerPlacementGrain>(IContainerPlacementGrain.Key).PickHostAsync());
         var created = await HostCall(() => hosts.CreateAsync(hostKey, userId, CancellationToken.None));
         if (!HostName.TryParse(created.HostName, out var hostName))
             throw new WeComException(ErrorCodes.HostError, $"container host '{hostKey}' returned an invalid hostname");

@@ -180,9 +180,9 @@ public sealed partial class AccountGrain(
             throw new WeComException(ErrorCodes.QueueFull,
                 $"queue full: account {WxId} already holds {held * 2} bytes of unsettled sends (limit {_options.MaxQueuedBytesPerAccount}); retry later");
         var tenant = Container.Tenant.Value;
-        if (_options.MaxQueuedBytesPerTenant > 0 && tenantBytes.Of(tenant) + chars * 2 > _options.MaxQueuedBytesPerTenant)
+        if (_options.MaxQueuedBytesPerTenant > 0 && tenantBytes.InCluster(tenant) is var tenantHeld && tenantHeld + chars * 2 > _options.MaxQueuedBytesPerTenant)
             throw new WeComException(ErrorCodes.QueueFull,
-                $"queue full: tenant {tenant} already holds {tenantBytes.Of(tenant)} bytes of unsettled sends on this silo (limit {_options.MaxQueuedBytesPerTenant}); retry later");
+                $"queue full: tenant {tenant} already holds {tenantHeld} bytes of unsettled sends (limit {_options.MaxQueuedBytesPerTenant}); retry later");
     }
 
     /// <summary>

@@ -48,7 +48,7 @@ public sealed class SendingOptions
     public long MaxQueuedBytesPerAccount { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>
-    /// The same for all accounts of one tenant together, counted per silo (see <see cref="TenantQueuedBytes"/>); 0 turns it off.
+    /// The same for all accounts of one tenant together, counted across the cluster within one usage sync interval (see <see cref="TenantQueuedBytes"/>); 0 turns it off.
     /// </summary>
     public long MaxQueuedBytesPerTenant { get; set; } = 256L * 1024 * 1024;
 

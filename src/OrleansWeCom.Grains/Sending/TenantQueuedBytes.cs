@@ -3,19 +3,24 @@ using System.Collections.Concurrent;
 namespace OrleansWeCom.Grains.Sending;
 
 /// <summary>
-/// The bytes of unsettled sends each tenant's accounts hold on this silo (two bytes a character, as held). A per-silo
-/// figure: accounts of one tenant on other silos count there, so a cluster of N silos holds at most N times the limit.
-/// Kept in memory as accounts add and settle sends; an activation that ends gives its share back.
+/// The bytes of unsettled sends each tenant's accounts hold on this silo (two bytes a character, as held), kept in
+/// memory as accounts add and settle sends; an activation that ends gives its share back. With
+/// <see cref="ClusterTenantUsage"/> the other silos' figures, at most one sync interval old, are added for the limit.
 /// </summary>
-public sealed class TenantQueuedBytes
+public sealed class TenantQueuedBytes(ClusterTenantUsage? cluster = null)
 {
     private readonly ConcurrentDictionary<string, long> _bytes = new(StringComparer.Ordinal);
 
+    /// <summary>The tenant's bytes on this silo.</summary>
     public long Of(string tenant) => _bytes.GetValueOrDefault(tenant);
+
+    /// <summary>The tenant's bytes on this silo plus those the other silos last reported.</summary>
+    public long InCluster(string tenant) => Of(tenant) + (cluster?.OthersQueuedBytes(tenant) ?? 0);
 
     public void Add(string tenant, long bytes)
     {
         if (bytes == 0) return;
+        cluster?.NoteActive(tenant);
         var now = _bytes.AddOrUpdate(tenant, bytes, (_, held) => held + bytes);
         // A tenant holding nothing leaves the map, so it stays as large as the tenants with sends in flight.
         if (now == 0) _bytes.TryRemove(new KeyValuePair<string, long>(tenant, 0));

@@ -16,6 +16,7 @@ using OrleansWeCom.Grains.Directory;
 using OrleansWeCom.Grains.Events;
 using OrleansWeCom.Grains.Hosts;
 using OrleansWeCom.Grains.Lifecycle;
+using OrleansWeCom.Grains.Quotas;
 using OrleansWeCom.Grains.Sending;
 using OrleansWeCom.Host.Storage;
 using OrleansWeCom.Storage;
@@ -135,6 +136,7 @@ public static class WeComHosting
         var services = builder.Services;
         services.AddWeComEvents(config);
         services.AddWeComSending();
+        services.AddWeComTenantUsage(config);
         services.AddOptions<LifecycleOptions>().Bind(config.GetSection("WeCom:Lifecycle"));
         services.AddConversationOptions(config);
         services.AddOptions<SendingOptions>().Bind(config.GetSection("WeCom:Limits")).Bind(config.GetSection("WeCom:Outbox")).ValidateOnStart();

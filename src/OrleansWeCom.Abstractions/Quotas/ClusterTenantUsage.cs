@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+
+namespace OrleansWeCom;
+
+/// <summary>
+/// This process's side of the cluster-wide tenant limits, read on the hot path without a grain call: the other
+/// processes' latest figures per tenant (queued bytes, request weight), and this process's request count since its last
+/// report. A background loop takes the reports of the tenants active here and applies the answers
+/// (<see cref="TakeReports"/>, <see cref="Apply"/>). Figures older than <see cref="TenantUsageOptions.Expiry"/> count as none.
+/// </summary>
+public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Entry> _tenants = new(StringComparer.Ordinal);
+
+    private sealed class Entry(long now)
+    {
+        public long Requests;
+        public long LastActive = now;
+        public long LastRequest;
+        public long ReportedAt = now;
+        public int Rate;
+        public double RequestsPerSecond;
+        public bool Measured;
+        public bool LastReportIdle;
+        public volatile Snapshot? Others;
+    }
+
+    private sealed record Snapshot(TenantUsageOfOthers Usage, long At);
+
+    public TenantUsageOptions Options => options;
+
+    /// <summary>Tenants this process reports for.</summary>
+    public int ActiveTenants => _tenants.Count;
+
+    /// <summary>Counts one request of <paramref name="tenant"/> (refused ones too: they are demand) under its limit.</summary>
+    public void NoteRequest(string tenant, int rate)
+    {
+        var entry = Touch(tenant);
+        entry.Rate = rate;
+        Volatile.Write(ref entry.LastRequest, entry.LastActive);
+        Interlocked.Increment(ref entry.Requests);
+    }
+
+    /// <summary>Marks the tenant active here (its queued bytes changed), so it is reported.</summary>
+    public void NoteActive(string tenant) => Touch(tenant);
+
+    /// <summary>The bytes other silos' accounts of the tenant hold, as last reported.</summary>
+    public long OthersQueuedBytes(string tenant) => Fresh(tenant)?.QueuedBytes ?? 0;
+
+    /// <summary>
+    /// This gateway's permits per second of the tenant's <paramref name="rate"/>: the rate split in proportion to each
+    /// gateway's recent demand, each weighted at least <see cref="TenantUsageOptions.MinRateShare"/> of the rate; the whole
+    /// rate when no other gateway reported demand.
+    /// </summary>
+    public int RateShare(string tenant, int rate)
+    {
+        if (rate <= 0 || !_tenants.TryGetValue(tenant, out var entry)) return rate;
+        var others = Fresh(entry);
+        if (others is null || others.RequestWeight <= 0) return rate;
+        var mine = Math.Max(entry.RequestsPerSecond, rate * options.MinRateShare);
+        return Math.Max(1, (int)Math.Floor(rate * mine / (mine + others.RequestWeight)));
+    }
+
+    /// <summary>
+    /// The report of every tenant active here: one with queued bytes or requests, or active within the expiry; an idle
+    /// tenant is reported once more as idle (the grain then drops this process) and is forgotten after the expiry. The
+    /// request weight is the demand per second, averaged halfway towards each new measure, and at least the floor.
+    /// </summary>
+    public IReadOnlyList<(string Tenant, TenantUsageReport Report)> TakeReports(Func<string, long> localQueuedBytes)
+    {
+        var now = time.GetTimestamp();
+        var reports = new List<(string, TenantUsageReport)>();
+        foreach (var (tenant, entry) in _tenants)
+        {
+            var requests = Interlocked.Exchange(ref entry.Requests, 0);
+            var seconds = Math.Max(time.GetElapsedTime(entry.ReportedAt, now).TotalSeconds, options.SyncInterval.TotalSeconds);
+            // Halfway towards the latest measure: the shares move slower than bursts, so the others' view of this
+            // gateway's weight, up to one exchange old, stays close to the weight it takes its own share with.
+            var measured = requests / seconds;
+            entry.RequestsPerSecond = entry.Measured ? (entry.RequestsPerSecond + measured) / 2 : measured;
+            entry.Measured = true;
+            // A gateway keeps at least the floor until its tenant's requests have stopped for the expiry: a pause between
+            // bursts does not hand its share to the others.
+            var lastRequest = Volatile.Read(ref entry.LastRequest);
+            var weight = lastRequest != 0 && time.GetElapsedTime(lastRequest, now) <= options.Expiry
+                ? Math.Max(entry.RequestsPerSecond, entry.Rate * options.MinRateShare) : 0;
+            var report = new TenantUsageReport(Math.Max(0, localQueuedBytes(tenant)), weight);
+            if (report.IsIdle && entry.LastReportIdle && time.GetElapsedTime(Volatile.Read(ref entry.LastActive), now) > options.Expiry)
+            {
+                _tenants.TryRemove(new KeyValuePair<string, Entry>(tenant, entry));
+                continue;
+            }
+
+            entry.ReportedAt = now;
+            entry.LastReportIdle = report.IsIdle;
+            reports.Add((tenant, report));
+        }
+
+        return reports;
+    }
+
+    /// <summary>Keeps the others' figures the usage grain answered.</summary>
+    public void Apply(string tenant, TenantUsageOfOthers others)
+    {
+        if (_tenants.TryGetValue(tenant, out var entry)) entry.Others = new Snapshot(others, time.GetTimestamp());
+    }
+
+    private Entry Touch(string tenant)
+    {
+        var now = time.GetTimestamp();
+        var entry = _tenants.GetOrAdd(tenant, static (_, at) => new Entry(at), now);
+        Volatile.Write(ref entry.LastActive, now);
+        return entry;
+    }
+
+    private TenantUsageOfOthers? Fresh(string tenant) => _tenants.TryGetValue(tenant, out var entry) ? Fresh(entry) : null;
+
+    private TenantUsageOfOthers? Fresh(Entry entry) =>
+        entry.Others is { } s && time.GetElapsedTime(s.At) < options.Expiry ? s.Usage : null;
+}
