@@ -61,6 +61,13 @@ public static class CallbackStreams
     public const string Provider = "wecom-callbacks";
     public const string Namespace = "callbacks";
 
+    /// <summary>
+    /// The service key of the clock the inbox stamps arrivals with and by which its queue readers and the routers time
+    /// re-deliveries and holds (one clock, because the holds compare with the stamps). The host's TimeProvider unless a
+    /// test registers its own under this key.
+    /// </summary>
+    public const string Clock = "wecom-callbacks-clock";
+
     /// <summary>The key of the stream <paramref name="e"/> travels on.</summary>
     public static string KeyOf(CallbackEnvelope e) =>
         e.Data is MessageData or RoomEventData && e.WxId is { } account ? account.Value : e.Source.Value;

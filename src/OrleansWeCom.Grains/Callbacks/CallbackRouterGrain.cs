@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -20,7 +21,7 @@ public sealed partial class CallbackRouterGrain(
     ITenantEventPublisher events,
     ICallbackAcknowledger acknowledger,
     IOptions<CallbackGrainOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(CallbackStreams.Clock)] TimeProvider time,
     ILogger<CallbackRouterGrain> logger) : Grain, ICallbackRouterGrain, IStreamSubscriptionObserver, IAsyncObserver<CallbackBatch>
 {
     /// <summary>The container of the last callback applied (an account's stream names one, unless it logs in anew elsewhere).</summary>
