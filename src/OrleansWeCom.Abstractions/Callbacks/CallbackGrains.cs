@@ -9,9 +9,12 @@ public sealed record InboxCallback(
     [property: Id(3)] long ReceivedAt,
     [property: Id(4)] string? TraceParent = null);
 
-/// <summary>Callbacks of one container, in inbox order.</summary>
+/// <summary>
+/// Callbacks of one stream, in inbox order. <see cref="Again"/>: a delivery again, which holds every row of the stream
+/// delivered and not yet marked processed, from the oldest.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.CallbackBatch")]
-public sealed record CallbackBatch([property: Id(0)] IReadOnlyList<InboxCallback> Items);
+public sealed record CallbackBatch([property: Id(0)] IReadOnlyList<InboxCallback> Items, [property: Id(1)] bool Again = false);
 
 public enum CallbackOutcome
 {

@@ -124,7 +124,9 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         for (var i = 0; i < 40; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(5));
-            again.AddRange(Batches(await receiver.GetQueueMessagesAsync(100, default)).Select(b => b.Ids));
+            var events = await receiver.GetQueueMessagesAsync(100, default);
+            Assert.All(events, e => Assert.True(e.GetEvents<CallbackBatch>().Single().Item1.Again, "a delivery again says so"));
+            again.AddRange(Batches(events).Select(b => b.Ids));
         }
 
         Assert.True(again.Count >= 2, "delivered again more than once in 200 s");

@@ -35,6 +35,8 @@ public sealed partial class InboxQueueReceiver(
     private int _parked;
     private readonly ConcurrentQueue<IReadOnlyList<long>> _acknowledged = new();
     private readonly Queue<StoredRow> _ready = new();
+    /// <summary>Rows in <see cref="_ready"/> that go again: their stream's next batch says so (<see cref="CallbackBatch.Again"/>).</summary>
+    private readonly HashSet<long> _again = [];
     private readonly int _maxInFlight = Math.Max(1, options.MaxInFlight / Math.Max(1, options.StreamQueues));
     private long _cursor;
     private long _lastPoll;
@@ -133,7 +135,8 @@ public sealed partial class InboxQueueReceiver(
             }
 
             var items = group.OrderBy(r => r.Id).Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt, r.TraceParent)).ToList();
-            events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items), new EventSequenceTokenV2(++_sequence)));
+            var again = _again.Count > 0 && group.Count(r => _again.Remove(r.Id)) > 0;
+            events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items, again), new EventSequenceTokenV2(++_sequence)));
         }
 
         return events;
@@ -171,6 +174,7 @@ public sealed partial class InboxQueueReceiver(
             delivery.At = now;
             delivery.Attempts = streams[row.Stream] + 1;
             if (ready?.Contains(id) != true) _ready.Enqueue(row);
+            _again.Add(id);
             // Its stream's rows read from now on wait until this one is marked: a newer callback must not overtake it.
             _stalled.TryAdd(row.Stream, []);
             again++;
