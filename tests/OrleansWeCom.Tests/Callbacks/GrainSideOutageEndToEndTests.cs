@@ -42,20 +42,26 @@ public sealed class GrainSideOutageEndToEndTests(ITestOutputHelper output) : IAs
         var wall = Stopwatch.StartNew();
         await PostRoundAsync();
 
-        // Down for five hours of the inbox's clock; a round of callbacks every ten minutes, each acknowledged.
+        // Down for five hours of the inbox's clock, each callback acknowledged: a round every five seconds in its first and
+        // last two minutes (so a stream has callbacks first delivered at different times), every ten minutes between.
         _host.Outage.Down = true;
-        var end = _host.Clock.GetUtcNow() + TimeSpan.FromHours(5);
-        var nextRound = _host.Clock.GetUtcNow();
+        var start = _host.Clock.GetUtcNow();
+        var end = start + TimeSpan.FromHours(5);
+        var nextRound = start;
         while (_host.Clock.GetUtcNow() < end)
         {
-            if (_host.Clock.GetUtcNow() >= nextRound)
+            var now = _host.Clock.GetUtcNow();
+            var busy = now - start < TimeSpan.FromMinutes(2) || end - now <= TimeSpan.FromMinutes(2);
+            if (now >= nextRound)
             {
                 await PostRoundAsync();
-                nextRound += TimeSpan.FromMinutes(10);
+                nextRound = now + (busy ? TimeSpan.FromSeconds(5) : TimeSpan.FromMinutes(10));
             }
 
             await Task.Delay(15);
-            _host.Clock.Advance(TimeSpan.FromMinutes(1));
+            var step = busy ? TimeSpan.FromSeconds(5) : TimeSpan.FromMinutes(1);
+            _host.Clock.Advance(end - now < step ? end - now : step);
+            if (!busy && end - _host.Clock.GetUtcNow() <= TimeSpan.FromMinutes(2)) nextRound = _host.Clock.GetUtcNow();
         }
 
         var during = await _host.Store.CountAsync();
