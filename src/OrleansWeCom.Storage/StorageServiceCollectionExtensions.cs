@@ -40,6 +40,7 @@ public static class StorageServiceCollectionExtensions
         services.AddOptions<CallbackInboxOptions>().Bind(configuration.GetSection(CallbackInboxOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallbackInboxOptions>, CallbackInboxOptionsValidator>());
         services.TryAddSingleton<CallbackInboxStore>();
+        services.TryAddKeyedSingleton(CallbackStreams.Clock, static (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.TryAddSingleton<CallbackInbox>();
         // Added, not tried: it replaces the stand-in the callback grains register when no inbox runs in the process.
         services.AddSingleton<ICallbackAcknowledger>(sp => sp.GetRequiredService<CallbackInbox>());

@@ -9,9 +9,12 @@ public sealed record InboxCallback(
     [property: Id(3)] long ReceivedAt,
     [property: Id(4)] string? TraceParent = null);
 
-/// <summary>Callbacks of one container, in inbox order.</summary>
+/// <summary>
+/// Callbacks of one stream, in inbox order. <see cref="Again"/>: a delivery again, which holds every row of the stream
+/// delivered and not yet marked processed, from the oldest.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansWeCom.CallbackBatch")]
-public sealed record CallbackBatch([property: Id(0)] IReadOnlyList<InboxCallback> Items);
+public sealed record CallbackBatch([property: Id(0)] IReadOnlyList<InboxCallback> Items, [property: Id(1)] bool Again = false);
 
 public enum CallbackOutcome
 {
@@ -60,6 +63,13 @@ public static class CallbackStreams
 {
     public const string Provider = "wecom-callbacks";
     public const string Namespace = "callbacks";
+
+    /// <summary>
+    /// The service key of the clock the inbox stamps arrivals with and by which its queue readers and the routers time
+    /// re-deliveries and holds (one clock, because the holds compare with the stamps). The host's TimeProvider unless a
+    /// test registers its own under this key.
+    /// </summary>
+    public const string Clock = "wecom-callbacks-clock";
 
     /// <summary>The key of the stream <paramref name="e"/> travels on.</summary>
     public static string KeyOf(CallbackEnvelope e) =>

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -20,7 +21,7 @@ public sealed partial class CallbackRouterGrain(
     ITenantEventPublisher events,
     ICallbackAcknowledger acknowledger,
     IOptions<CallbackGrainOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(CallbackStreams.Clock)] TimeProvider time,
     ILogger<CallbackRouterGrain> logger) : Grain, ICallbackRouterGrain, IStreamSubscriptionObserver, IAsyncObserver<CallbackBatch>
 {
     /// <summary>The container of the last callback applied (an account's stream names one, unless it logs in anew elsewhere).</summary>
@@ -30,6 +31,12 @@ public sealed partial class CallbackRouterGrain(
 
     /// <summary>Callbacks of a batch that stopped part-way, already applied: its delivery again skips them.</summary>
     private readonly HashSet<long> _appliedOfStopped = [];
+
+    /// <summary>
+    /// The inbox row the last batch stopped at. Until a batch from it (or a delivery again of the whole stream) is applied,
+    /// a newer batch is refused: the pulling agent may offer one that it read before the stopped row came again.
+    /// </summary>
+    private long? _stoppedAt;
 
     /// <summary>
     /// Messages of the current batch not yet appended, by conversation key, in inbox order: each conversation gets them in
@@ -50,6 +57,12 @@ public sealed partial class CallbackRouterGrain(
 
     public async Task ApplyAsync(CallbackBatch batch)
     {
+        if (_stoppedAt is { } stopped && !batch.Again && batch.Items.Count > 0 && batch.Items[0].Id > stopped)
+        {
+            LogWaiting(logger, Name, batch.Items[0].Id, stopped);
+            throw new CallbackStreamStoppedException(Name, stopped);
+        }
+
         var done = new Dictionary<CallbackOutcome, List<long>>();
         _toAppend.Clear();
         Exception? failure = null;
@@ -99,8 +112,14 @@ public sealed partial class CallbackRouterGrain(
                 failure ??= e;
             }
 
-            if (failure is not null) ExceptionDispatchInfo.Throw(failure);
+            if (failure is not null)
+            {
+                _stoppedAt = batch.Items.Select(i => i.Id).Where(id => !_appliedOfStopped.Contains(id)).DefaultIfEmpty(batch.Items[^1].Id).Min();
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
             _appliedOfStopped.Clear();
+            _stoppedAt = null;
         }
         finally
         {
@@ -299,9 +318,16 @@ public sealed partial class CallbackRouterGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: conversation {Conversation} could not store its messages; the batch is applied again")]
     private static partial void LogAppendFailed(ILogger logger, Exception e, string hostName, string conversation);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: batch from inbox row {InboxId} waits for row {StoppedAt}, which stopped an earlier batch")]
+    private static partial void LogWaiting(ILogger logger, string hostName, long inboxId, long stoppedAt);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
     private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);
 }
+
+/// <summary>A newer batch offered while the stream's stopped callback has not come again: it waits, delivered again with it.</summary>
+public sealed class CallbackStreamStoppedException(string stream, long stoppedAt)
+    : Exception($"stream '{stream}' waits for inbox row {stoppedAt} to come again before newer callbacks");
 
 /// <summary>A callback names a container whose grain is not initialised yet (its create may still be on its way back).</summary>
 public sealed class ContainerNotYetKnownException(string hostName)

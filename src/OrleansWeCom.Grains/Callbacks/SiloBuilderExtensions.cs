@@ -24,6 +24,7 @@ public static partial class SiloBuilderExtensions
         silo.Services.AddOptions<CallbackStreamOptions>();
         silo.Services.TryAddSingleton<ICallbackAcknowledger, UnconfiguredAcknowledger>();
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddKeyedSingleton(CallbackStreams.Clock, static (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.AddPersistentStreams(CallbackStreams.Provider, InboxQueueAdapterFactory.Create, stream =>
         {
             stream.ConfigureStreamPubSub(StreamPubSubType.ExplicitGrainBasedAndImplicit);

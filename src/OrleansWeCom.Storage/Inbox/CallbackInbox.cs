@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrleansWeCom.Callbacks;
@@ -28,7 +29,8 @@ public sealed class CallbackInbox : IHostedService, ICallbackAcknowledger, IAsyn
     private long _duplicates;
     private long _marked;
 
-    public CallbackInbox(CallbackInboxStore store, IOptions<CallbackInboxOptions> options, TimeProvider time, ILogger<CallbackInbox> logger)
+    public CallbackInbox(CallbackInboxStore store, IOptions<CallbackInboxOptions> options, [FromKeyedServices(CallbackStreams.Clock)] TimeProvider time,
+        ILogger<CallbackInbox> logger)
     {
         _store = store;
         _time = time;

@@ -45,7 +45,7 @@ public sealed class InboxQueueAdapter(string name, InboxQueueMapper mapper, ISer
 
     public IQueueAdapterReceiver CreateReceiver(QueueId queueId) => new InboxQueueReceiver(
         mapper.IndexOf(queueId), options, services.GetRequiredService<CallbackInboxStore>(), services.GetRequiredService<CallbackInbox>(),
-        services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<InboxQueueReceiver>>());
+        services.GetRequiredKeyedService<TimeProvider>(CallbackStreams.Clock), services.GetRequiredService<ILogger<InboxQueueReceiver>>());
 
     public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext) =>
         throw new NotSupportedException("Callbacks enter the stream through the inbox (POST /callbacks/{host}), not through the provider.");

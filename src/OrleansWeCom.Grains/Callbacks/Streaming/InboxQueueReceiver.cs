@@ -35,6 +35,8 @@ public sealed partial class InboxQueueReceiver(
     private int _parked;
     private readonly ConcurrentQueue<IReadOnlyList<long>> _acknowledged = new();
     private readonly Queue<StoredRow> _ready = new();
+    /// <summary>Rows in <see cref="_ready"/> that go again: their stream's next batch says so (<see cref="CallbackBatch.Again"/>).</summary>
+    private readonly HashSet<long> _again = [];
     private readonly int _maxInFlight = Math.Max(1, options.MaxInFlight / Math.Max(1, options.StreamQueues));
     private long _cursor;
     private long _lastPoll;
@@ -133,25 +135,34 @@ public sealed partial class InboxQueueReceiver(
             }
 
             var items = group.OrderBy(r => r.Id).Select(r => new InboxCallback(r.Id, r.HostKey, r.Body, r.ReceivedAt, r.TraceParent)).ToList();
-            events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items), new EventSequenceTokenV2(++_sequence)));
+            var again = _again.Count > 0 && group.Count(r => _again.Remove(r.Id)) > 0;
+            events.Add(new InboxBatchContainer(StreamId.Create(CallbackStreams.Namespace, group.Key), new CallbackBatch(items, again), new EventSequenceTokenV2(++_sequence)));
         }
 
         return events;
     }
 
-    /// <summary>Forgets rows processed meanwhile (on any silo) and delivers again those overdue.</summary>
+    /// <summary>
+    /// Forgets rows processed meanwhile (on any silo) and delivers again those overdue, each with every other row of its
+    /// stream still in flight, oldest first and from then on on one schedule: a newer row delivered again on its own could
+    /// be applied while an older one of its stream still waits for its turn.
+    /// </summary>
     private async Task SweepAsync(long now, CancellationToken cancellationToken)
     {
         _lastSweep = now;
-        var overdue = _inFlight.Where(d => time.GetElapsedTime(d.Value.At, now) >= Wait(d.Value.Attempts)).Select(d => d.Key).Order().ToList();
-        if (overdue.Count == 0) return;
+        var streams = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var d in _inFlight.Values)
+            if (time.GetElapsedTime(d.At, now) >= Wait(d.Attempts)) streams[d.Stream] = Math.Max(d.Attempts, streams.GetValueOrDefault(d.Stream));
+        if (streams.Count == 0) return;
+        var due = _inFlight.Where(d => streams.ContainsKey(d.Value.Stream)).Select(d => d.Key).Order().ToList();
 
         var pending = new Dictionary<long, StoredRow>();
-        foreach (var chunk in overdue.Chunk(1000))
+        foreach (var chunk in due.Chunk(1000))
             foreach (var row in await store.LoadStillPendingAsync(chunk, cancellationToken)) pending[row.Id] = row;
 
+        var ready = _ready.Count == 0 ? null : _ready.Select(r => r.Id).ToHashSet();
         var again = 0;
-        foreach (var id in overdue)
+        foreach (var id in due)
         {
             if (!pending.TryGetValue(id, out var row))
             {
@@ -161,8 +172,9 @@ public sealed partial class InboxQueueReceiver(
 
             var delivery = _inFlight[id];
             delivery.At = now;
-            delivery.Attempts++;
-            _ready.Enqueue(row);
+            delivery.Attempts = streams[row.Stream] + 1;
+            if (ready?.Contains(id) != true) _ready.Enqueue(row);
+            _again.Add(id);
             // Its stream's rows read from now on wait until this one is marked: a newer callback must not overtake it.
             _stalled.TryAdd(row.Stream, []);
             again++;
