@@ -10,13 +10,78 @@ using static OrleansWeCom.Tests.Hardening.Hardening;
 namespace OrleansWeCom.Tests.Hardening;
 
 /// <summary>Finding 2: no tenant request makes the silo hold more than a bounded amount of memory.</summary>
-[Collection(MemoryMeasurements.Name)]
-public sealed class MemoryBoundsTests
+public sealed class MemoryBoundsTests(MemoryBoundsTests.Running running) : IClassFixture<MemoryBoundsTests.Running>
 {
-    private const string W = "1688854355260001";
     // SendRequestParser's caps, spelled out so that the test states them.
     private const int MaxTextChars = 4000;
     private const int MaxSendBodyChars = 64 * 1024;
+    private const int MaxQueuedBytesPerAccount = 256 * 1024;
+
+    /// <summary>One host for the tests that measure no memory; each test has a tenant and a logged-in account of its own.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        private int _tests;
+
+        private CallbackTestHost Host { get; set; } = null!;
+
+        public async Task<(HttpClient Tenant, string WxId)> TenantAsync()
+        {
+            var n = Interlocked.Increment(ref _tests);
+            var wxId = $"168885435528{n:D4}";
+            var tenant = await Hardening.TenantAsync(Host, $"t{n}");
+            await LoginAsync(Host, $"t{n}", $"c-{n}", wxId);
+            return (tenant, wxId);
+        }
+
+        public async Task InitializeAsync() => Host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["WeCom:Limits:MaxQueuedBytesPerAccount"] = MaxQueuedBytesPerAccount.ToString(),
+        });
+
+        public async Task DisposeAsync() => await Host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Finding2_a_text_over_its_cap_answers_413_in_the_envelope()
+    {
+        var (tenant, wxId) = await running.TenantAsync();
+        var (status, body) = await PostAsync(tenant, "msg/text", Text(wxId, new string('a', MaxTextChars + 1)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(ErrorCodes.PayloadTooLarge, body.GetProperty("code").GetInt32());
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("data").ValueKind);
+        var (ok, _) = await PostAsync(tenant, "msg/text", Text(wxId, new string('a', MaxTextChars)));
+        Assert.Equal(HttpStatusCode.OK, ok);
+    }
+
+    [Fact]
+    public async Task Finding2_an_accounts_unsettled_bytes_are_bounded_and_answer_429()
+    {
+        var (tenant, wxId) = await running.TenantAsync();
+        object Link(int i) => new { wxId, conversationId = $"S:{wxId}_{SeedCallbacks.Customer}", title = i + new string('t', 30_000), url = "https://example.com" };
+        // Each body holds about 30,000 characters, 60 KB as kept: four fit under 256 KB, the fifth does not.
+        for (var i = 0; i < 4; i++) Assert.Equal(HttpStatusCode.OK, (await PostAsync(tenant, "msg/link", Link(i))).Status);
+        var (status, body) = await PostAsync(tenant, "msg/link", Link(4));
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal(ErrorCodes.QueueFull, body.GetProperty("code").GetInt32());
+        Assert.Contains("bytes", body.GetProperty("msg").GetString());
+    }
+
+    [Fact]
+    public async Task Finding2_a_send_body_over_its_cap_answers_413()
+    {
+        var (tenant, wxId) = await running.TenantAsync();
+        var huge = new { wxId, conversationId = $"S:{wxId}_{SeedCallbacks.Customer}", title = "t", url = "https://example.com", extra = new string('x', MaxSendBodyChars) };
+        var (status, body) = await PostAsync(tenant, "msg/link", huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Equal(ErrorCodes.PayloadTooLarge, body.GetProperty("code").GetInt32());
+    }
+}
+
+/// <summary>Finding 2, measured on the process: its allocations and resident memory, so these run alone.</summary>
+[Collection(MemoryMeasurements.Name)]
+public sealed class MemoryMeasurementTests
+{
+    private const string W = "1688854355260001";
 
     /// <summary>A container host that refuses every send.</summary>
     private sealed class RefusingSender : IContainerHostSender
@@ -25,25 +90,12 @@ public sealed class MemoryBoundsTests
             throw new WeComException(ErrorCodes.HostError, "refused by the host");
     }
 
-    private static async Task<(CallbackTestHost Host, HttpClient Tenant)> StartAsync(IDictionary<string, string?>? settings = null, IContainerHostSender? sender = null)
+    private static async Task<(CallbackTestHost Host, HttpClient Tenant)> StartAsync(IContainerHostSender? sender = null)
     {
-        var host = await CallbackTestHost.StartAsync(settings: settings, sender: sender);
+        var host = await CallbackTestHost.StartAsync(sender: sender);
         var tenant = await TenantAsync(host, "t1");
         await LoginAsync(host, "t1", "c-1", W);
         return (host, tenant);
-    }
-
-    [Fact]
-    public async Task Finding2_a_text_over_its_cap_answers_413_in_the_envelope()
-    {
-        var (host, tenant) = await StartAsync();
-        await using var _ = host;
-        var (status, body) = await PostAsync(tenant, "msg/text", Text(W, new string('a', MaxTextChars + 1)));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
-        Assert.Equal(ErrorCodes.PayloadTooLarge, body.GetProperty("code").GetInt32());
-        Assert.Equal(JsonValueKind.Null, body.GetProperty("data").ValueKind);
-        var (ok, _) = await PostAsync(tenant, "msg/text", Text(W, new string('a', MaxTextChars)));
-        Assert.Equal(HttpStatusCode.OK, ok);
     }
 
     [Fact]
@@ -133,31 +185,6 @@ public sealed class MemoryBoundsTests
         using var self = System.Diagnostics.Process.GetCurrentProcess();
         self.Refresh();
         return self.WorkingSet64;
-    }
-
-    [Fact]
-    public async Task Finding2_an_accounts_unsettled_bytes_are_bounded_and_answer_429()
-    {
-        var (host, tenant) = await StartAsync(new Dictionary<string, string?> { ["WeCom:Limits:MaxQueuedBytesPerAccount"] = (256 * 1024).ToString() });
-        await using var _ = host;
-        object Link(int i) => new { wxId = W, conversationId = $"S:{W}_{SeedCallbacks.Customer}", title = i + new string('t', 30_000), url = "https://example.com" };
-        // Each body holds about 30,000 characters, 60 KB as kept: four fit under 256 KB, the fifth does not.
-        for (var i = 0; i < 4; i++) Assert.Equal(HttpStatusCode.OK, (await PostAsync(tenant, "msg/link", Link(i))).Status);
-        var (status, body) = await PostAsync(tenant, "msg/link", Link(4));
-        Assert.Equal(HttpStatusCode.TooManyRequests, status);
-        Assert.Equal(ErrorCodes.QueueFull, body.GetProperty("code").GetInt32());
-        Assert.Contains("bytes", body.GetProperty("msg").GetString());
-    }
-
-    [Fact]
-    public async Task Finding2_a_send_body_over_its_cap_answers_413()
-    {
-        var (host, tenant) = await StartAsync();
-        await using var _ = host;
-        var huge = new { wxId = W, conversationId = $"S:{W}_{SeedCallbacks.Customer}", title = "t", url = "https://example.com", extra = new string('x', MaxSendBodyChars) };
-        var (status, body) = await PostAsync(tenant, "msg/link", huge);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
-        Assert.Equal(ErrorCodes.PayloadTooLarge, body.GetProperty("code").GetInt32());
     }
 }
 

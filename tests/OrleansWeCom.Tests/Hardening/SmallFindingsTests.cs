@@ -16,19 +16,38 @@ using static OrleansWeCom.Tests.Hardening.Hardening;
 namespace OrleansWeCom.Tests.Hardening;
 
 /// <summary>Finding 8's smaller items.</summary>
-public sealed class SmallFindingsTests
+public sealed class SmallFindingsTests(SmallFindingsTests.Running running) : IClassFixture<SmallFindingsTests.Running>
 {
     private const string W = "1688854355260001";
+    private const string AdminKey = "operator-key-0123456789";
+
+    /// <summary>One host for the class, with the operator key set; each test takes a tenant and an account of its own.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        private int _tests;
+
+        internal CallbackTestHost Host { get; private set; } = null!;
+
+        internal int Next() => Interlocked.Increment(ref _tests);
+
+        public async Task InitializeAsync() =>
+            Host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Gateway:AdminApiKey"] = AdminKey });
+
+        public async Task DisposeAsync() => await Host.DisposeAsync();
+    }
 
     [Theory]
     [InlineData("msg/text", $$$"""{"wxId":"{{{W}}}","WXID":"1688854355260002","conversationId":"S:{{{W}}}_7881300839070001","content":"x"}""")]
     [InlineData("msg/link", $$$"""{"wxId":"{{{W}}}","conversationId":"S:{{{W}}}_7881300839070001","title":"t","url":"u","extra":{"a":1,"A":2}}""")]
     public async Task Finding8_duplicate_json_keys_answer_400_not_500(string path, string body)
     {
-        await using var host = await CallbackTestHost.StartAsync();
-        var tenant = await TenantAsync(host, "t1");
-        await LoginAsync(host, "t1", "c-1", W);
-        using var response = await tenant.PostAsync("/gnapi/open/" + path, new StringContent(body, Encoding.UTF8, "application/json"));
+        // Each case has a tenant and an account of its own on the class's host; the body names that account instead of W.
+        var host = running.Host;
+        var n = running.Next();
+        var wxId = $"168885435527{n:D4}";
+        var tenant = await TenantAsync(host, $"t{n}");
+        await LoginAsync(host, $"t{n}", $"c-{n}", wxId);
+        using var response = await tenant.PostAsync("/gnapi/open/" + path, new StringContent(body.Replace(W, wxId), Encoding.UTF8, "application/json"));
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {error}");
         Assert.Contains("twice", error.GetProperty("msg").GetString());
@@ -71,9 +90,8 @@ public sealed class SmallFindingsTests
     [Fact]
     public async Task Finding8_admin_stats_does_not_force_a_full_collection()
     {
-        await using var host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Gateway:AdminApiKey"] = "operator-key-0123456789" });
-        using var client = new HttpClient { BaseAddress = host.Http.BaseAddress };
-        client.DefaultRequestHeaders.Add("apikey", "operator-key-0123456789");
+        using var client = new HttpClient { BaseAddress = running.Host.Http.BaseAddress };
+        client.DefaultRequestHeaders.Add("apikey", AdminKey);
         (await client.GetAsync("/admin/stats")).EnsureSuccessStatusCode();
         var before = GC.CollectionCount(2);
         for (var i = 0; i < 5; i++) (await client.GetAsync("/admin/stats")).EnsureSuccessStatusCode();

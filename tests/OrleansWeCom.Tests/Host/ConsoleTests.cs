@@ -7,21 +7,49 @@ using OrleansWeCom.Tests.Webhooks;
 namespace OrleansWeCom.Tests.Host;
 
 /// <summary>The tenant console in headless Chromium (Debian's, never a downloaded one) against the host and the emulator.</summary>
-public class ConsoleTests
+public class ConsoleTests(ConsoleTests.Running running) : IClassFixture<ConsoleTests.Running>
 {
     private const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>
+    /// One host (the operator routes' settings) and one Chromium for the class; each test signs in on a page of its own
+    /// (its own browser context, so its own session storage) with tenants of its own.
+    /// </summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        private IPlaywright? _playwright;
+        private IBrowser? _browser;
+
+        internal DirectoryTestHost Host { get; private set; } = null!;
+
+        internal IBrowser Browser => _browser ?? throw new InvalidOperationException("Chromium is missing");
+
+        public async Task InitializeAsync()
+        {
+            Host = await OperatorRoutesTests.StartAsync();
+            if (!File.Exists(Chromium)) return;
+            _playwright = await Playwright.CreateAsync();
+            _browser = await LaunchAsync(_playwright);
+        }
+
+        public async Task DisposeAsync()
+        {
+            if (_browser is not null) await _browser.DisposeAsync();
+            _playwright?.Dispose();
+            await Host.DisposeAsync();
+        }
+    }
 
     [Fact]
     public async Task The_page_alone_logs_an_account_in_and_sends_a_message_it_then_shows_in_the_conversation()
     {
         Assert.True(File.Exists(Chromium), "Chromium is missing: scripts/test.sh installs Debian's package 'chromium'");
-        await using var host = await DirectoryTestHost.StartAsync();
+        var host = running.Host;
         var tenant = await host.TenantAsync("console");
         var key = tenant.DefaultRequestHeaders.GetValues("apikey").Single();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await OpenConsoleAsync(browser, host);
+        await using var console = await OpenConsoleAsync(running.Browser, host);
+        var page = console.Page;
 
         await page.FillAsync("#apikey", key);
         await page.ClickAsync("#signin-button");
@@ -60,13 +88,12 @@ public class ConsoleTests
         await using var receiver = await WebhookReceiver.StartAsync();
         var hook = receiver.Hook("console");
         hook.Status = 500;
-        await using var host = await OperatorRoutesTests.StartAsync();
+        var host = running.Host;
         var tenant = await host.TenantAsync("hooked");
         var key = tenant.DefaultRequestHeaders.GetValues("apikey").Single();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await OpenConsoleAsync(browser, host);
+        await using var console = await OpenConsoleAsync(running.Browser, host);
+        var page = console.Page;
         await page.FillAsync("#apikey", key);
         await page.ClickAsync("#signin-button");
         await page.WaitForSelectorAsync("#app", new() { State = WaitForSelectorState.Visible });
@@ -101,14 +128,13 @@ public class ConsoleTests
     public async Task The_operator_signs_in_with_the_admin_key_and_sees_tenants_host_circuits_and_re_drives_a_failed_callback()
     {
         Assert.True(File.Exists(Chromium), "Chromium is missing: scripts/test.sh installs Debian's package 'chromium'");
-        await using var host = await OperatorRoutesTests.StartAsync();
+        var host = running.Host;
         var tenant = await host.TenantAsync("watched");
         await host.LoginAsync(tenant);
         var failedId = await OperatorRoutesTests.StoreUnparsableAsync(host, "broken-console");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await OpenConsoleAsync(browser, host);
+        await using var console = await OpenConsoleAsync(running.Browser, host);
+        var page = console.Page;
 
         // A tenant's key is not the operator's.
         await page.FillAsync("#apikey", tenant.DefaultRequestHeaders.GetValues("apikey").Single());
@@ -136,11 +162,18 @@ public class ConsoleTests
         Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
 
-    private static async Task<IPage> OpenConsoleAsync(IBrowser browser, DirectoryTestHost host)
+    /// <summary>The console on a page in a browser context of its own; disposing it closes the context.</summary>
+    private static async Task<ConsolePage> OpenConsoleAsync(IBrowser browser, DirectoryTestHost host)
     {
-        var page = await browser.NewPageAsync();
+        var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
         await page.GotoAsync(new Uri(host.Http.BaseAddress!, "/console/").ToString());
-        return page;
+        return new ConsolePage(context, page);
+    }
+
+    private sealed record ConsolePage(IBrowserContext Context, IPage Page) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => new(Context.CloseAsync());
     }
 }

@@ -9,21 +9,29 @@ using static OrleansWeCom.Tests.Callbacks.SeedCallbacks;
 namespace OrleansWeCom.Tests.Host;
 
 /// <summary>What operators and tenant developers see beside the API: metrics, the API document, the dashboard.</summary>
-public class OperabilityTests
+public class OperabilityTests(OperabilityTests.Running running) : IClassFixture<OperabilityTests.Running>
 {
     private const string AdminKey = "adm_operability_test_key_0123";
 
-    private static Task<CallbackTestHost> StartAsync() => CallbackTestHost.StartAsync(settings: new Dictionary<string, string?>
+    /// <summary>One host for the class, with metrics, the operator key and the dashboard; no test changes what another reads.</summary>
+    public sealed class Running : IAsyncLifetime
     {
-        ["Telemetry:Prometheus:Enabled"] = "true",
-        ["Gateway:AdminApiKey"] = AdminKey,
-        ["Dashboard:Enabled"] = "true",
-    });
+        internal CallbackTestHost Host { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Host = await CallbackTestHost.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Telemetry:Prometheus:Enabled"] = "true",
+            ["Gateway:AdminApiKey"] = AdminKey,
+            ["Dashboard:Enabled"] = "true",
+        });
+
+        public async Task DisposeAsync() => await Host.DisposeAsync();
+    }
 
     [Fact]
     public async Task The_Prometheus_endpoint_counts_callbacks_ingested_and_applied()
     {
-        await using var host = await StartAsync();
+        var host = running.Host;
         await host.CreateContainerAsync("t1", "c0b7649461cc");
         for (var i = 0; i < 3; i++)
             using (var r = await host.PostAsync(Envelope(CallbackTypes.Text, Message((8_000_000 + i).ToString(), null, ("content", "m")), "c0b7649461cc")))
@@ -41,7 +49,7 @@ public class OperabilityTests
     [Fact]
     public async Task The_OpenAPI_document_lists_the_tenant_routes_and_the_docs_page_loads()
     {
-        await using var host = await StartAsync();
+        var host = running.Host;
         using var document = JsonDocument.Parse(await host.Http.GetStringAsync("/openapi/v1.json"));
         var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/gnapi/open/msg/text", paths);
@@ -56,7 +64,7 @@ public class OperabilityTests
     [Fact]
     public async Task The_dashboard_asks_a_browser_for_the_operator_key()
     {
-        await using var host = await StartAsync();
+        var host = running.Host;
         using (var anonymous = await host.Http.GetAsync("/admin/dashboard/"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

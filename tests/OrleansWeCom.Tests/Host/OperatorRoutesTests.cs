@@ -12,9 +12,19 @@ using OrleansWeCom.Tests.TenantApi;
 namespace OrleansWeCom.Tests.Host;
 
 /// <summary>The console's JSON routes: the operator's tenants, hosts and failed callbacks, and a tenant's send counters.</summary>
-public class OperatorRoutesTests
+public class OperatorRoutesTests(OperatorRoutesTests.Running running) : IClassFixture<OperatorRoutesTests.Running>
 {
     internal const string AdminKey = "operator-key-for-console-0123456789";
+
+    /// <summary>One host for the class; its tests name tenants of their own.</summary>
+    public sealed class Running : IAsyncLifetime
+    {
+        internal DirectoryTestHost Host { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Host = await StartAsync();
+
+        public async Task DisposeAsync() => await Host.DisposeAsync();
+    }
 
     internal static Task<DirectoryTestHost> StartAsync() => DirectoryTestHost.StartAsync(new Dictionary<string, string?>
     {
@@ -52,7 +62,7 @@ public class OperatorRoutesTests
     [Fact]
     public async Task Operator_lists_tenants_with_counts_hosts_with_circuits_and_re_drives_a_failed_callback()
     {
-        await using var host = await StartAsync();
+        var host = running.Host;
         var tenant = await host.TenantAsync("ops");
         await host.LoginAsync(tenant);
         using var admin = Operator(host);
@@ -101,7 +111,7 @@ public class OperatorRoutesTests
     [Fact]
     public async Task Account_stats_count_the_tenants_sends_and_hide_another_tenants_account()
     {
-        await using var host = await StartAsync();
+        var host = running.Host;
         var tenant = await host.TenantAsync("counted");
         var other = await host.TenantAsync("stranger");
         var (hostname, wxId) = await host.LoginAsync(tenant);

@@ -20,7 +20,8 @@ public class SiloRoleTests
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
         builder.Options.InitializeClientOnDeploy = false;
-        var storage = new Dictionary<string, StorageOptions>();
+        // The cluster may configure its silos on two threads at once.
+        var storage = new System.Collections.Concurrent.ConcurrentDictionary<string, StorageOptions>();
         var first = (string?)null;
         builder.ConfigureSiloHost((options, host) =>
         {
@@ -30,7 +31,7 @@ public class SiloRoleTests
         });
         builder.ConfigureSilo((options, silo) =>
         {
-            first ??= options.SiloName;
+            Interlocked.CompareExchange(ref first, options.SiloName, null);
             silo.UseWeComRole(options.SiloName == first ? SiloRole.Gateway : SiloRole.Worker);
             silo.AddWeComGrains(storage[options.SiloName]);
         });

@@ -37,7 +37,9 @@ public abstract class WeComTestApp : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(settings);
+        var configured = new Dictionary<string, string?>(settings);
+        configured.TryAdd(TestDashboard.Setting, "false");
+        builder.Configuration.AddInMemoryCollection(configured);
         builder.AddWeComSilo();
         builder.AddWeComGateway();
         fakes(builder.Services);
@@ -69,5 +71,20 @@ public abstract class WeComTestApp : IAsyncDisposable
         {
             await App.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// The Orleans Dashboard costs about a second of CPU at every silo start (two seconds of wall time on two cores); test
+/// hosts start without it unless a test of the dashboard asks for it.
+/// </summary>
+public static class TestDashboard
+{
+    public const string Setting = "Dashboard:Enabled";
+
+    public static Dictionary<string, string?> WithoutDashboard(this Dictionary<string, string?> settings)
+    {
+        settings[Setting] = "false";
+        return settings;
     }
 }

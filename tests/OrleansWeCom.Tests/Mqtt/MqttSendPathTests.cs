@@ -1,3 +1,4 @@
+using OrleansWeCom.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -33,7 +34,7 @@ public sealed class MqttSendPathTests : IAsyncLifetime
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        var config = OrleansWeCom.Testing.TestSettings.For(_database, "mqtt");
+        var config = OrleansWeCom.Testing.TestSettings.For(_database, "mqtt").WithoutDashboard();
         config["Mqtt:Enabled"] = "true";
         config["Mqtt:Port"] = _mqttPort.ToString();
         config["Gateway:Quotas:Tenants:tenant-slow:RequestsPerSecond"] = "2";

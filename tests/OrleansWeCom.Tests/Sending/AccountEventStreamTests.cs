@@ -1,3 +1,4 @@
+using OrleansWeCom.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -21,7 +22,7 @@ public sealed class AccountEventStreamTests : IAsyncLifetime
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, "live"));
+        builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, "live").WithoutDashboard());
         builder.AddWeComSilo();
         _silo = builder.Build();
         await _silo.StartAsync();

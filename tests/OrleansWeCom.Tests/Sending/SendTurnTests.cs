@@ -1,3 +1,4 @@
+using OrleansWeCom.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -31,7 +32,7 @@ public sealed class SendTurnTests : IAsyncLifetime
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, "turn"));
+        builder.Configuration.AddInMemoryCollection(TestSettings.For(_database, "turn").WithoutDashboard());
         builder.AddWeComSilo();
         builder.Services.AddSingleton<IContainerHostSender>(_hostApi);
         builder.Services.AddSingleton<ITenantEventPublisher, DiscardingPublisher>();

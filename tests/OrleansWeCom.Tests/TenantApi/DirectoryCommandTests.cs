@@ -6,13 +6,14 @@ using static OrleansWeCom.Tests.TenantApi.DirectoryTestHost;
 namespace OrleansWeCom.Tests.TenantApi;
 
 /// <summary>Changes through the tenant API reach the host, and what the directory keeps follows them and the callbacks.</summary>
-public sealed class DirectoryCommandTests
+[Collection(EmulatorHostCollection.Name)]
+public sealed class DirectoryCommandTests(SharedDirectoryHost shared)
 {
     [Fact]
     public async Task Edits_and_room_callbacks_make_kept_answers_stale_and_an_offline_account_answers_409()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
+        var host = shared.Host;
+        var mine = await host.TenantAsync(shared.Tenants().Mine);
         var (hostname, wx) = await host.LoginAsync(mine);
         var customers = (await DataAsync(await CallAsync(mine, "GET", "/contact/external/list", new { wxId = wx }))).EnumerateArray()
             .Select(c => c.GetProperty("user_id").GetString()!).ToList();

@@ -6,15 +6,18 @@ using static OrleansWeCom.Tests.TenantApi.DirectoryTestHost;
 namespace OrleansWeCom.Tests.TenantApi;
 
 /// <summary>Files both ways: an upload reaches the host when sent, a received file downloads with the tenant's key only.</summary>
-public sealed class FileTransferTests
+[Collection(EmulatorHostCollection.Name)]
+public sealed class FileTransferTests(SharedDirectoryHost shared)
 {
     [Fact]
     public async Task An_uploaded_image_sent_through_us_reaches_the_host_and_stays_the_tenants()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (hostname, wx) = await host.LoginAsync(mine);
+        var directoriesBefore = System.IO.Directory.Exists(host.FilesDirectory) ? System.IO.Directory.GetDirectories(host.FilesDirectory) : [];
         var customer = (await DataAsync(await CallAsync(mine, "GET", "/contact/external/list", new { wxId = wx }))).EnumerateArray().First().GetProperty("user_id").GetString()!;
         var image = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray();
 
@@ -54,15 +57,18 @@ public sealed class FileTransferTests
         Assert.Equal(image, await host.Emulator.GetByteArrayAsync(direct));
         using (var theirs = await other.PostAsync($"/gnapi/open/file/upload?wxId={wx}", Form(image, "direct.png")))
             Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
-        Assert.Single(System.IO.Directory.GetDirectories(host.FilesDirectory));
+        // The tenant's files, both uploads, sit in one directory of its own.
+        Assert.Single(System.IO.Directory.GetDirectories(host.FilesDirectory).Except(directoriesBefore));
     }
 
     [Fact]
     public async Task A_received_image_downloads_with_the_tenants_key_and_not_with_another()
     {
-        await using var host = await StartAsync(new Dictionary<string, string?> { ["Files:MaxDownloadBytes"] = "300000" });
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        // The shared host's download limit (300,000 bytes) lies between the image and the video.
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (hostname, wx) = await host.LoginAsync(mine);
         var (_, otherWx) = await host.LoginAsync(other);
         var image = Enumerable.Range(0, 150_000).Select(i => (byte)(i * 13)).ToArray();
@@ -116,7 +122,7 @@ public sealed class FileTransferTests
     [Fact]
     public async Task Uploads_past_the_size_limit_answer_413_and_a_form_without_a_file_400()
     {
-        await using var host = await StartAsync(new Dictionary<string, string?> { ["Files:MaxUploadBytes"] = "100000" });
+        await using var host = await DirectoryTestHost.StartAsync(new Dictionary<string, string?> { ["Files:MaxUploadBytes"] = "100000" });
         var mine = await host.TenantAsync("t1");
         using (var large = await mine.PostAsync("/gnapi/open/file/upload", Form(new byte[100_001], "big.bin")))
         {

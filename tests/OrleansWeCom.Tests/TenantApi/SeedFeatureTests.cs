@@ -6,18 +6,26 @@ using static OrleansWeCom.Tests.TenantApi.DirectoryTestHost;
 namespace OrleansWeCom.Tests.TenantApi;
 
 /// <summary>Seeds 001–003 through the tenant API, over the seed-000 host (the embedded emulator).</summary>
-public sealed class SeedFeatureTests
+[Collection(EmulatorHostCollection.Name)]
+public sealed class SeedFeatureTests(SharedDirectoryHost shared)
 {
     [Fact]
     public async Task Seed001_rooms_are_created_with_a_paced_greeting_grow_by_a_member_and_are_found_by_member()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (hostname, wx) = await host.LoginAsync(mine);
         await host.LoginAsync(other);
         var customers = await IdsAsync(host, "/contact/external/list", wx);
         var colleagues = await IdsAsync(host, "/contact/inner/list", wx);
+        // A customer in none of the rooms the emulator's world gave this account: the first room will be its only one.
+        var worldRooms = (await DataAsync(await CallAsync(host.Emulator, "GET", "/group/list", new { wxId = wx }))).EnumerateArray()
+            .Select(r => r.GetProperty("conversation_id").GetString()!).ToList();
+        var inWorldRooms = new HashSet<string>();
+        foreach (var worldRoom in worldRooms) inWorldRooms.UnionWith(await MembersAsync(host, wx, worldRoom));
+        var newcomer = customers.Skip(2).First(c => !inWorldRooms.Contains(c));
 
         var created = await DataAsync(await CallAsync(mine, "POST", "/room/create",
             new { botUserId = wx, userIds = new[] { colleagues[0] }, wxids = new[] { customers[0], customers[1] }, name = "tea club", greeting = "hello all" }));
@@ -46,15 +54,15 @@ public sealed class SeedFeatureTests
         await SeedErrorAsync(CallAsync(mine, "POST", "/room/create", new { botUserId = wx, userIds = new[] { "1688000000000000" }, wxids = customers.Take(2) }), HttpStatusCode.NotFound, -6);
         await SeedErrorAsync(CallAsync(mine, "POST", "/room/create", new { botUserId = wx, wxids = new[] { customers[0], "7880000000000001" } }), HttpStatusCode.NotFound, -7);
 
-        var added = await DataAsync(await CallAsync(mine, "POST", "/room/addMember", new { botUserId = wx, contactWxid = customers[2], roomWxid = room }));
+        var added = await DataAsync(await CallAsync(mine, "POST", "/room/addMember", new { botUserId = wx, contactWxid = newcomer, roomWxid = room }));
         Assert.False(added.GetProperty("invited").GetBoolean());
-        Assert.Contains(customers[2], await MembersAsync(host, wx, room));
-        await SeedErrorAsync(CallAsync(mine, "POST", "/room/addMember", new { botUserId = wx, contactWxid = customers[2], roomWxid = room }), HttpStatusCode.Conflict, -9);
+        Assert.Contains(newcomer, await MembersAsync(host, wx, room));
+        await SeedErrorAsync(CallAsync(mine, "POST", "/room/addMember", new { botUserId = wx, contactWxid = newcomer, roomWxid = room }), HttpStatusCode.Conflict, -9);
 
-        // Rooms by member: both rooms hold customers[1], only the first customers[2].
-        var byMember = await DataAsync(await CallAsync(mine, "GET", "/room/listByMember", new { contactWxid = customers[2] }));
+        // Rooms by member: both rooms hold customers[1], only the first the newcomer.
+        var byMember = await DataAsync(await CallAsync(mine, "GET", "/room/listByMember", new { contactWxid = newcomer }));
         Assert.Equal([room], byMember.EnumerateArray().Select(r => r.GetProperty("wxid").GetString()));
-        Assert.Contains(customers[2], byMember[0].GetProperty("members").EnumerateArray().Select(m => m.GetProperty("wxid").GetString()));
+        Assert.Contains(newcomer, byMember[0].GetProperty("members").EnumerateArray().Select(m => m.GetProperty("wxid").GetString()));
         var both = await DataAsync(await CallAsync(mine, "GET", "/room/listByMember", new { wxId = wx, contactWxid = customers[1] }));
         Assert.Superset(new HashSet<string?> { room, second }, both.EnumerateArray().Select(r => r.GetProperty("wxid").GetString()).ToHashSet());
 
@@ -81,8 +89,8 @@ public sealed class SeedFeatureTests
     [Fact]
     public async Task Seed001_a_room_of_40_takes_no_more_at_creation_and_a_member_past_40_is_invited()
     {
-        await using var host = await StartAsync(new Dictionary<string, string?> { ["Emulator:World:ContactsPerAccount"] = "45" });
-        var mine = await host.TenantAsync("t1");
+        var host = shared.Host;
+        var mine = await host.TenantAsync(shared.Tenants().Mine);
         var (_, wx) = await host.LoginAsync(mine);
         var customers = await IdsAsync(host, "/contact/external/list", wx);
         Assert.True(customers.Count > 41, $"the emulator gave {customers.Count} customers");
@@ -97,9 +105,10 @@ public sealed class SeedFeatureTests
     [Fact]
     public async Task Seed002_contacts_by_many_ids_and_the_address_list_follow_the_host()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (_, wx) = await host.LoginAsync(mine);
         var customers = await IdsAsync(host, "/contact/external/list", wx);
         var colleagues = await IdsAsync(host, "/contact/inner/list", wx);
@@ -133,9 +142,10 @@ public sealed class SeedFeatureTests
     [Fact]
     public async Task Seed003_all_users_carry_their_tags()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (_, wx) = await host.LoginAsync(mine);
         var customers = await IdsAsync(host, "/contact/external/list", wx);
         var colleagues = await IdsAsync(host, "/contact/inner/list", wx);

@@ -6,16 +6,18 @@ using static OrleansWeCom.Tests.TenantApi.DirectoryTestHost;
 namespace OrleansWeCom.Tests.TenantApi;
 
 /// <summary>Seed 000's directory routes through the tenant API against the embedded emulator.</summary>
-public sealed class TenantContractTests
+[Collection(EmulatorHostCollection.Name)]
+public sealed class TenantContractTests(SharedDirectoryHost shared)
 {
     private sealed record Route(string Method, string Path, object Params);
 
     [Fact]
     public async Task Every_seed_route_answers_the_hosts_data_and_another_tenants_key_gets_404()
     {
-        await using var host = await StartAsync();
-        var mine = await host.TenantAsync("t1");
-        var other = await host.TenantAsync("t2");
+        var host = shared.Host;
+        var (t1, t2) = shared.Tenants();
+        var mine = await host.TenantAsync(t1);
+        var other = await host.TenantAsync(t2);
         var (_, wx) = await host.LoginAsync(mine);
         await host.LoginAsync(other);
 
