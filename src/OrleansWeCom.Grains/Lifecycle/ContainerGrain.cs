@@ -166,11 +166,13 @@ public sealed partial class ContainerGrain(
                 ApplyQrStatus(qr);
                 break;
             case LifecycleSignal.UserLogin login:
+                // The tenant lists the account before the container reads as online (GetAsync interleaves with this
+                // turn): a tenant that sees the login may send at once.
+                await GrainFactory.GetGrain<ITenantGrain>(S.Tenant).AddAccountAsync(login.Profile.WxId);
                 S.Profile = login.Profile;
                 S.QrKey = null;
                 S.HostUnreachable = false;
                 Move(ContainerStatus.Online, LoginStep.None, $"logged in as {login.Profile.WxId} of corp {login.Profile.CorpId}", null);
-                await GrainFactory.GetGrain<ITenantGrain>(S.Tenant).AddAccountAsync(login.Profile.WxId);
                 break;
             case LifecycleSignal.UserOffline:
                 if (S.Status is ContainerStatus.Offline or ContainerStatus.LoggedOut) return;
