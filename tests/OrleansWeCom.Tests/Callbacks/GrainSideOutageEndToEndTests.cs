@@ -91,7 +91,6 @@ public sealed class GrainSideOutageEndToEndTests(ITestOutputHelper output) : IAs
         var counts = await _host.Store.CountAsync();
         Assert.Equal(0, counts.Pending);
         Assert.False(counts.ByOutcome.ContainsKey(CallbackOutcome.Failed), "no callback is marked failed");
-        Assert.True(wall.Elapsed < TimeSpan.FromSeconds(45), $"took {wall.Elapsed}");
     }
 
     /// <summary>One text callback per conversation of every account (two one-to-one chats and a room), each acknowledged.</summary>
