@@ -57,10 +57,12 @@ public sealed partial class CallbackRouterGrain(
 
     public async Task ApplyAsync(CallbackBatch batch)
     {
+        // Left unmarked rather than refused with an exception: the pulling agent would retry a refused batch for its whole
+        // delivery time, ahead of the stream's delivery again. Unmarked, the rows come back with it, oldest first.
         if (_stoppedAt is { } stopped && !batch.Again && batch.Items.Count > 0 && batch.Items[0].Id > stopped)
         {
             LogWaiting(logger, Name, batch.Items[0].Id, stopped);
-            throw new CallbackStreamStoppedException(Name, stopped);
+            return;
         }
 
         var done = new Dictionary<CallbackOutcome, List<long>>();
@@ -318,16 +320,12 @@ public sealed partial class CallbackRouterGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Router {HostName}: conversation {Conversation} could not store its messages; the batch is applied again")]
     private static partial void LogAppendFailed(ILogger logger, Exception e, string hostName, string conversation);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: batch from inbox row {InboxId} waits for row {StoppedAt}, which stopped an earlier batch")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: batch from inbox row {InboxId} left for the stream's delivery again: row {StoppedAt} stopped an earlier batch")]
     private static partial void LogWaiting(ILogger logger, string hostName, long inboxId, long stoppedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router {HostName}: echo of send {MsgId} failed with {ErrorCode}; the account retries it")]
     private static partial void LogSuperseded(ILogger logger, string hostName, string msgId, int errorCode);
 }
-
-/// <summary>A newer batch offered while the stream's stopped callback has not come again: it waits, delivered again with it.</summary>
-public sealed class CallbackStreamStoppedException(string stream, long stoppedAt)
-    : Exception($"stream '{stream}' waits for inbox row {stoppedAt} to come again before newer callbacks");
 
 /// <summary>A callback names a container whose grain is not initialised yet (its create may still be on its way back).</summary>
 public sealed class ContainerNotYetKnownException(string hostName)
