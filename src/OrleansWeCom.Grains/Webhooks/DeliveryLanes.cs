@@ -48,6 +48,9 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
 
         /// <summary>An event of the lane is in flight: the lane waits for its outcome.</summary>
         public bool Busy { get; set; }
+
+        /// <summary>The size of the event a lane read could not hold for the window's bytes: read again once it fits.</summary>
+        public long CutSize { get; set; }
         public PendingDelivery? Head => Held.Count > 0 ? Held.First().Value : null;
         public bool Failing => Head is { Attempts: > 0 };
     }
@@ -63,11 +66,20 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     public int HeldCount => _seqs.Count;
     public long HeldBytes { get; private set; }
     public int LaneCount => _lanes.Count;
-    public bool HasRoom => HeldCount < options().MaxWindow && HeldBytes < options().MaxWindowBytes && LaneCount < options().MaxLanes;
+    /// <summary>
+    /// Room for the next event: under the count and lane bounds, and for the bytes of the event last turned away for them
+    /// (so a window held just under its bytes is not read again and again for an event that cannot fit).
+    /// </summary>
+    public bool HasRoom => HeldCount < options().MaxWindow && LaneCount < options().MaxLanes && FitsBytes(Math.Max(1, _turnedAway));
+
+    /// <summary>The size of the event last turned away for the window's bytes; 0 once an event is held again.</summary>
+    private long _turnedAway;
+
+    private bool FitsBytes(long size) => HeldCount == 0 || HeldBytes + size <= options().MaxWindowBytes;
 
     /// <summary>Whether one more event of this size fits the window (an empty window takes any one).</summary>
     private bool Fits(StoredEvent row) =>
-        HeldCount == 0 || (HeldCount < options().MaxWindow && HeldBytes + PendingDelivery.SizeOf(row) <= options().MaxWindowBytes);
+        HeldCount == 0 || (HeldCount < options().MaxWindow && FitsBytes(PendingDelivery.SizeOf(row)));
 
     private int PerLane => Math.Min(options().MaxPerLane, options().MaxWindow);
 
@@ -77,6 +89,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         _lanes.Clear();
         _seqs.Clear();
         HeldBytes = 0;
+        _turnedAway = 0;
         ReadUpTo = readUpTo;
     }
 
@@ -103,10 +116,12 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
 
         if (!Fits(row))
         {
+            if (HeldCount < options().MaxWindow) _turnedAway = PendingDelivery.SizeOf(row);
             if (lane.Held.Count == 0) _lanes.Remove(lane.Key);
             return Offer.Full;
         }
 
+        _turnedAway = 0;
         Hold(lane, row, now);
         lane.ReadThrough = seq;
         ReadUpTo = Math.Max(ReadUpTo, seq);
@@ -136,7 +151,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         foreach (var lane in _lanes.Values)
         {
             if (room <= 0 || HeldBytes >= options().MaxWindowBytes) yield break;
-            if (!lane.Parked || lane.Held.Count > 0) continue;
+            if (!lane.Parked || lane.Held.Count > 0 || !FitsBytes(lane.CutSize)) continue;
             var limit = Math.Min(PerLane, room);
             room -= limit;
             yield return new LaneRead(lane.Key, lane.ReadThrough, ReadUpTo, limit);
@@ -155,8 +170,11 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
             if (!Fits(row))
             {
                 cut = true;
+                lane.CutSize = PendingDelivery.SizeOf(row);
                 break;
             }
+
+            lane.CutSize = 0;
 
             Hold(lane, row, now);
             lane.ReadThrough = Math.Max(lane.ReadThrough, row.Entry.TenantSeq);

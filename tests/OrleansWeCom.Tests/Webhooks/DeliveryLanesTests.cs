@@ -99,6 +99,7 @@ public sealed class DeliveryLanesTests
         foreach (var (seq, lane) in new[] { (1L, "A"), (2, "B"), (3, "C") }) Assert.Equal(DeliveryLanes.Offer.Held, lanes.Add(Big(seq, lane), Now));
         Assert.Equal(3 * size, lanes.HeldBytes);
         Assert.Equal(DeliveryLanes.Offer.Full, lanes.Add(Big(4, "D"), Now)); // a fourth would pass 64 KiB
+        Assert.False(lanes.HasRoom); // not read again until the event turned away fits
         Assert.Equal(3, lanes.ReadUpTo);
 
         var delivered = lanes.Due(Now).First(d => d.Seq == 1);
