@@ -122,10 +122,11 @@ public sealed class CorpBudget
         foreach (var account in _open.Where(o => o.Value.UseBefore + _window.Ticks <= at).Select(o => o.Key).ToList()) _open.Remove(account);
         foreach (var account in _lastGrant.Where(g => g.Value.UseBefore + _window < now).Select(g => g.Key).ToList()) _lastGrant.Remove(account);
         state.LastGrant = new Dictionary<string, GrantRecord>(_lastGrant);
-        // Steps ended by now hold only free slots: dropped. A slot free earlier within the current step is written as
-        // busy to the step's end, which is the snapshot's rounding anyway.
-        foreach (var key in _busyBySteps.Where(b => b.Key * _step <= at).Select(b => b.Key).ToList()) _busyBySteps.Remove(key);
-        state.Busy = new Dictionary<long, int>(_busyBySteps);
+        // Steps ended by now hold only free slots: not written. A slot free earlier within the current step is written as
+        // busy to the step's end, which is the snapshot's rounding anyway. Steps are forgotten only a window later, so a
+        // clock stepped back still finds them.
+        foreach (var key in _busyBySteps.Where(b => b.Key * _step <= at - _window.Ticks).Select(b => b.Key).ToList()) _busyBySteps.Remove(key);
+        state.Busy = _busyBySteps.Where(b => b.Key * _step > at).ToDictionary();
         state.Buckets = [];
     }
 

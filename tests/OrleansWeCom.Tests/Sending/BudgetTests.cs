@@ -222,6 +222,14 @@ public sealed class BudgetTests
         }
 
         Assert.True(budget.Counted(from) > 0);
+
+        // The clock stepped back half a window: a snapshot written then still holds the slots busy after that moment.
+        var earlier = Now - options.CorpWindow / 2;
+        var stepped = new CorpBudgetState();
+        budget.WriteTo(stepped, options, earlier);
+        var restored = new CorpBudget(options, stepped);
+        for (var at = new DateTimeOffset((earlier.UtcTicks / step.Ticks + 1) * step.Ticks, TimeSpan.Zero); at < Now + options.CorpWindow; at += step)
+            Assert.Equal(budget.Counted(at), restored.Counted(at));
     }
 
     [Fact]
