@@ -1,3 +1,4 @@
+using Orleans.Runtime;
 using OrleansWeCom.Storage.Inbox;
 
 namespace OrleansWeCom.Gateway.Http;
@@ -35,7 +36,17 @@ public static class AdminOperationsEndpoints
         admin.MapGet("/hosts", async (IServiceProvider services, IGrainFactory grains) =>
         {
             var local = services.GetService<IContainerHostHealth>()?.Describe() ?? [];
-            var reports = await grains.GetGrain<IHostHealthBoardGrain>(0).GetAsync();
+            // The board unreachable (its silo leaving), this silo's own view still answers.
+            IReadOnlyList<SiloHostHealth> reports;
+            try
+            {
+                reports = await grains.GetGrain<IHostHealthBoardGrain>(0).GetAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            {
+                reports = [];
+            }
+
             var described = local.Concat(reports.SelectMany(r => r.Hosts)).DistinctBy(h => h.Name, StringComparer.OrdinalIgnoreCase);
             return Envelope.Ok(new
             {
