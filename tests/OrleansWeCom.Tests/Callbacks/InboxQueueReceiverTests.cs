@@ -13,38 +13,9 @@ namespace OrleansWeCom.Tests.Callbacks;
 /// only, delivery again of what is not marked processed (with back-off), and a taken-over queue starting from its oldest
 /// pending row.
 /// </summary>
-public class InboxQueueReceiverTests : IAsyncLifetime
+public class InboxQueueReceiverTests() : InboxOnFakeTime(Queues)
 {
     private const int Queues = 4;
-    private readonly SqliteTestDatabase _database = new();
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-04T10:00:00Z"));
-    private readonly CallbackStreamOptions _options = new() { StreamQueues = Queues, RedeliverAfter = TimeSpan.FromSeconds(30), PollInterval = TimeSpan.FromMilliseconds(200) };
-    private StorageDatabases _databases = null!;
-    private CallbackInboxStore _store = null!;
-    private CallbackInbox _inbox = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _databases = _database.Databases();
-        await _databases.EnsureSchemaAsync();
-        _store = new CallbackInboxStore(_databases);
-        _inbox = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions()), _time, NullLogger<CallbackInbox>.Instance);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _inbox.DisposeAsync();
-        await _databases.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
-    private InboxQueueReceiver Receiver(int queue)
-    {
-        var receiver = new InboxQueueReceiver(queue, _options, _store, _inbox, _time, NullLogger<InboxQueueReceiver>.Instance);
-        receiver.Initialize(TimeSpan.FromSeconds(5));
-        return receiver;
-    }
 
     /// <summary>Two container names that share a queue, and one in another queue.</summary>
     private static (string A, string B, string Other) Containers()
@@ -57,8 +28,8 @@ public class InboxQueueReceiverTests : IAsyncLifetime
     }
 
     private async Task<long> StoreAsync(string container, string msgId) =>
-        await _inbox.StoreAsync(new IncomingCallback(msgId, null, "emulator", container, "11041", $"{{\"msgId\":\"{msgId}\"}}", Queue: CallbackStreams.QueueOf(container, Queues)), default) == StoreOutcome.Stored
-            ? (await _store.LoadQueueAsync(CallbackStreams.QueueOf(container, Queues), 0, 10_000, default)).Single(r => r.Body.Contains(msgId)).Id
+        await Inbox.StoreAsync(new IncomingCallback(msgId, null, "emulator", container, "11041", $"{{\"msgId\":\"{msgId}\"}}", Queue: CallbackStreams.QueueOf(container, Queues)), default) == StoreOutcome.Stored
+            ? (await Store.LoadQueueAsync(CallbackStreams.QueueOf(container, Queues), 0, 10_000, default)).Single(r => r.Body.Contains(msgId)).Id
             : throw new InvalidOperationException("duplicate");
 
     private static List<(string Container, List<long> Ids)> Batches(IEnumerable<IBatchContainer> events) =>
@@ -90,19 +61,19 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var done = await StoreAsync(a, "done");
         var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
         Assert.Equal([kept, done], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
-        _inbox.Acknowledge([done], CallbackOutcome.Applied);
+        Inbox.Acknowledge([done], CallbackOutcome.Applied);
         await WaitMarkedAsync(done);
 
         // Overdue rows are looked for every third of the wait, so one comes again between 30 s and 40 s.
-        _time.Advance(TimeSpan.FromSeconds(29));
+        Time.Advance(TimeSpan.FromSeconds(29));
         Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
-        _time.Advance(TimeSpan.FromSeconds(11));
+        Time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
 
         // The second wait is twice the first.
-        _time.Advance(TimeSpan.FromSeconds(59));
+        Time.Advance(TimeSpan.FromSeconds(59));
         Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
-        _time.Advance(TimeSpan.FromSeconds(11));
+        Time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
         Assert.Equal(1, receiver.InFlight);
     }
@@ -114,7 +85,7 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
         var older = await StoreAsync(a, "older");
         Assert.Equal([older], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
-        _time.Advance(TimeSpan.FromSeconds(9));
+        Time.Advance(TimeSpan.FromSeconds(9));
         var newer = await StoreAsync(a, "newer");
         Assert.Equal([newer], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
 
@@ -123,7 +94,7 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var again = new List<List<long>>();
         for (var i = 0; i < 40; i++)
         {
-            _time.Advance(TimeSpan.FromSeconds(5));
+            Time.Advance(TimeSpan.FromSeconds(5));
             var events = await receiver.GetQueueMessagesAsync(100, default);
             Assert.All(events, e => Assert.True(e.GetEvents<CallbackBatch>().Single().Item1.Again, "a delivery again says so"));
             again.AddRange(Batches(events).Select(b => b.Ids));
@@ -142,7 +113,7 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var third = await StoreAsync(a, "x3");
         var queue = CallbackStreams.QueueOf(a, Queues);
         Assert.Equal([first, second, third], Batches(await Receiver(queue).GetQueueMessagesAsync(100, default)).Single().Ids);
-        _inbox.Acknowledge([first], CallbackOutcome.Applied);
+        Inbox.Acknowledge([first], CallbackOutcome.Applied);
         await WaitMarkedAsync(first);
 
         // The silo that held the queue is gone; another silo's receiver starts on it.
@@ -154,18 +125,18 @@ public class InboxQueueReceiverTests : IAsyncLifetime
     public async Task Rows_another_silo_stored_are_read_on_the_next_poll()
     {
         // Gateways sharing the table (PostgreSQL): this process is not the only writer.
-        await _inbox.DisposeAsync();
-        _inbox = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions { SoleWriter = false }), _time, NullLogger<CallbackInbox>.Instance);
+        await Inbox.DisposeAsync();
+        Inbox = new CallbackInbox(Store, Options.Create(new CallbackInboxOptions { SoleWriter = false }), Time, NullLogger<CallbackInbox>.Instance);
         var (a, _, _) = Containers();
         var queue = CallbackStreams.QueueOf(a, Queues);
         var receiver = Receiver(queue);
         Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
 
         // Stored through another process's inbox: this one's hint does not see it.
-        await using var otherSilo = new CallbackInbox(_store, Options.Create(new CallbackInboxOptions()), _time, NullLogger<CallbackInbox>.Instance);
+        await using var otherSilo = new CallbackInbox(Store, Options.Create(new CallbackInboxOptions()), Time, NullLogger<CallbackInbox>.Instance);
         await otherSilo.StoreAsync(new IncomingCallback("remote", null, "emulator", a, "11041", "{}", Queue: queue), default);
         Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
-        _time.Advance(_options.PollInterval);
+        Time.Advance(StreamOptions.PollInterval);
         Assert.Single(Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
     }
 
@@ -182,7 +153,7 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var stored = new List<(string Container, long Id)>();
         var writes = Enumerable.Range(0, 4200).Select(i => (Container: i % 2 == 0 ? a : b, MsgId: $"t{i}")).ToList();
         foreach (var chunk in writes.Chunk(500))
-            await Task.WhenAll(chunk.Select(w => _inbox.StoreAsync(new IncomingCallback(w.MsgId, null, "emulator", w.Container, "11041", $"{{\"msgId\":\"{w.MsgId}\"}}", Queue: queue), default)));
+            await Task.WhenAll(chunk.Select(w => Inbox.StoreAsync(new IncomingCallback(w.MsgId, null, "emulator", w.Container, "11041", $"{{\"msgId\":\"{w.MsgId}\"}}", Queue: queue), default)));
         var more = await StoreAsync(a, "after");
 
         var delivered = new List<(string Container, List<long> Ids)>();
@@ -209,18 +180,18 @@ public class InboxQueueReceiverTests : IAsyncLifetime
         var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
         var failed = await StoreAsync(a, "broken");
         Assert.Equal([failed], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
-        _inbox.Acknowledge([failed], CallbackOutcome.Failed);
+        Inbox.Acknowledge([failed], CallbackOutcome.Failed);
         await WaitMarkedAsync(failed);
 
         // Moved to a new id outside the inbox's writer, it is not in the in-memory tail: the receiver reads the table.
-        Assert.Equal([failed], await _store.RedriveAsync([failed]));
+        Assert.Equal([failed], await Store.RedriveAsync([failed]));
         var again = Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids.Single();
         Assert.True(again > failed);
     }
 
     private async Task WaitMarkedAsync(long id)
     {
-        for (var i = 0; i < 200 && (await _store.LoadStillPendingAsync([id], default)).Count > 0; i++) await Task.Delay(10);
-        Assert.Empty(await _store.LoadStillPendingAsync([id], default));
+        for (var i = 0; i < 200 && (await Store.LoadStillPendingAsync([id], default)).Count > 0; i++) await Task.Delay(10);
+        Assert.Empty(await Store.LoadStillPendingAsync([id], default));
     }
 }

@@ -14,14 +14,7 @@ public class CallbackTraceTests
     [Fact]
     public async Task One_trace_spans_the_hosts_callback_post_and_the_webhook_post_of_its_event()
     {
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = _ => true,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new ActivityRecorder();
 
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var host = await DirectoryTestHost.StartAsync(new Dictionary<string, string?> { ["Webhooks:AllowLoopback"] = "true" });
@@ -38,17 +31,17 @@ public class CallbackTraceTests
         Assert.True(ActivityContext.TryParse(delivered.Request.TraceParent, null, out var received), $"no traceparent on the webhook POST: '{delivered.Request.TraceParent}'");
 
         // The span the gateway opened when it accepted the callback, under the POST /callbacks request's span.
-        var accepted = await WaitForAsync(stopped, a => a.OperationName == "wecom.callback" && (string?)a.GetTagItem("wecom.callback.msg_id") == msgId);
-        var post = await WaitForAsync(stopped, a => a.Source.Name == "Microsoft.AspNetCore" && a.SpanId == accepted.ParentSpanId);
+        var accepted = await spans.WaitForAsync(a => a.OperationName == "wecom.callback" && (string?)a.GetTagItem("wecom.callback.msg_id") == msgId);
+        var post = await spans.WaitForAsync(a => a.Source.Name == "Microsoft.AspNetCore" && a.SpanId == accepted.ParentSpanId);
         Assert.Equal("Microsoft.AspNetCore.Hosting.HttpRequestIn", post.OperationName);
         Assert.Equal("emulator", accepted.GetTagItem("wecom.host"));
         Assert.Equal(post.TraceId, received.TraceId);
 
         // Applied by the router in that trace, delivered by a span of it, whose HTTP call is the POST the tenant received.
-        var applied = await WaitForAsync(stopped, a => a.OperationName == "wecom.callback.apply" && a.ParentSpanId == accepted.SpanId);
-        var deliver = await WaitForAsync(stopped, a => a.OperationName == "wecom.webhook.deliver" && (string?)a.GetTagItem("wecom.webhook.id") == msgId && a.TraceId == post.TraceId);
+        var applied = await spans.WaitForAsync(a => a.OperationName == "wecom.callback.apply" && a.ParentSpanId == accepted.SpanId);
+        var deliver = await spans.WaitForAsync(a => a.OperationName == "wecom.webhook.deliver" && (string?)a.GetTagItem("wecom.webhook.id") == msgId && a.TraceId == post.TraceId);
         Assert.Equal(applied.SpanId, deliver.ParentSpanId);
-        var call = await WaitForAsync(stopped, a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == deliver.SpanId);
+        var call = await spans.WaitForAsync(a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == deliver.SpanId);
         Assert.Equal(received.SpanId, call.SpanId);
     }
 
@@ -59,18 +52,6 @@ public class CallbackTraceTests
         {
             if (read() is { } found && !EqualityComparer<T>.Default.Equals(found, default!)) return found;
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the webhook never received the user_login callback");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<Activity> WaitForAsync(ConcurrentQueue<Activity> stopped, Func<Activity, bool> match)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            if (stopped.FirstOrDefault(match) is { } found) return found;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("no such activity among: " + string.Join(", ", stopped.Where(a => a.Source.Name == WeComTelemetry.Name).Select(a => $"{a.OperationName}/{a.TraceId}")));
             await Task.Delay(50);
         }
     }

@@ -99,14 +99,7 @@ public class TelemetryTests
     [Fact]
     public async Task One_trace_spans_the_tenants_send_request_and_the_host_call()
     {
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = _ => true,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new ActivityRecorder();
 
         await using var host = await DirectoryTestHost.StartAsync();
         var tenant = await host.TenantAsync("traced");
@@ -120,24 +113,12 @@ public class TelemetryTests
         var msgId = (await DirectoryTestHost.DataAsync(await tenant.SendAsync(post))).GetProperty("msgId").GetString()!;
         await WaitForStatusAsync(tenant, msgId, "sent");
 
-        var request = await WaitForAsync(stopped, a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace && a.ParentSpanId == caller);
-        var send = await WaitForAsync(stopped, a => a.Source.Name == WeComTelemetry.Name && a.OperationName == "wecom.send" && (string?)a.GetTagItem("wecom.msg_id") == msgId);
+        var request = await spans.WaitForAsync(a => a.Source.Name == "Microsoft.AspNetCore" && a.TraceId == trace && a.ParentSpanId == caller);
+        var send = await spans.WaitForAsync(a => a.Source.Name == WeComTelemetry.Name && a.OperationName == "wecom.send" && (string?)a.GetTagItem("wecom.msg_id") == msgId);
         Assert.Equal(request.TraceId, send.TraceId);
         // The host's HTTP call is a child of the send's span, in the same trace.
-        var call = await WaitForAsync(stopped, a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == send.SpanId);
+        var call = await spans.WaitForAsync(a => a.Source.Name == "System.Net.Http" && a.ParentSpanId == send.SpanId);
         Assert.Equal(trace, call.TraceId);
-    }
-
-    private static async Task<Activity> WaitForAsync(ConcurrentQueue<Activity> stopped, Func<Activity, bool> match)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            if (stopped.FirstOrDefault(match) is { } found) return found;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("no such activity among: " + string.Join(", ", stopped.Select(a => $"{a.Source.Name}/{a.DisplayName}/{a.TraceId}")));
-            await Task.Delay(50);
-        }
     }
 
     /// <summary>Each sample's metric name and value, summed over its labels (comments and histogram buckets left out).</summary>

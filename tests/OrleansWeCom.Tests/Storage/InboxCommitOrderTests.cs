@@ -6,26 +6,8 @@ namespace OrleansWeCom.Tests.Storage;
 /// Two gateways storing callbacks on one PostgreSQL inbox: a queue's reader follows ids, so a row must never become
 /// visible above one drawn earlier and not yet committed, or the reader passes that row and it waits for a restart.
 /// </summary>
-public sealed class InboxCommitOrderTests : IAsyncLifetime
+public sealed class InboxCommitOrderTests : InboxStoreTest<PostgreSqlTestDatabase>
 {
-    private readonly PostgreSqlTestDatabase _database = new();
-    private StorageDatabases _databases = null!;
-    private CallbackInboxStore _store = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _databases = _database.Databases();
-        await _databases.EnsureSchemaAsync();
-        _store = new CallbackInboxStore(_databases);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _databases.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     private static InboxWrite Callback(string msgId) =>
         new(new IncomingCallback(msgId, null, "host-a", "container-1", "text_msg", "{}", "wx-1", 0), null, default);
 
@@ -33,30 +15,30 @@ public sealed class InboxCommitOrderTests : IAsyncLifetime
     public async Task A_gateway_committing_later_never_lets_a_reader_pass_the_row_it_drew_first()
     {
         await using var first = await OpenSessionAsync();
-        var drawnFirst = (await _store.WriteAsync(first, [Callback("m-1")], 1, CancellationToken.None))[0]!.Value;
+        var drawnFirst = (await Store.WriteAsync(first, [Callback("m-1")], 1, CancellationToken.None))[0]!.Value;
 
         // The second gateway stores and commits while the first has not committed yet.
         await using var second = await OpenSessionAsync();
         var other = Task.Run(async () =>
         {
-            await _store.WriteAsync(second, [Callback("m-2")], 2, CancellationToken.None);
+            await Store.WriteAsync(second, [Callback("m-2")], 2, CancellationToken.None);
             await second.Transaction!.CommitAsync();
         });
         await Task.WhenAny(other, Task.Delay(TimeSpan.FromMilliseconds(500)));
 
-        var seenMeanwhile = await _store.LoadQueueAsync(0, 0, 10, CancellationToken.None);
+        var seenMeanwhile = await Store.LoadQueueAsync(0, 0, 10, CancellationToken.None);
         Assert.DoesNotContain(seenMeanwhile, r => r.Id > drawnFirst);
 
         await first.Transaction!.CommitAsync();
         await other.WaitAsync(TimeSpan.FromSeconds(10));
-        var rows = await _store.LoadQueueAsync(0, 0, 10, CancellationToken.None);
+        var rows = await Store.LoadQueueAsync(0, 0, 10, CancellationToken.None);
         Assert.Equal(2, rows.Count);
         Assert.Equal(drawnFirst, rows[0].Id);
     }
 
     private async Task<WriterSession> OpenSessionAsync()
     {
-        var connection = await _store.Database.OpenAsync(CancellationToken.None);
+        var connection = await Store.Database.OpenAsync(CancellationToken.None);
         var session = new WriterSession(connection);
         session.Transaction = await connection.BeginTransactionAsync();
         return session;
