@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using Orleans.Streams;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Grains.Callbacks.Streaming;
 using OrleansWeCom.Tests.Storage;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Orleans.Streams;
 using OrleansWeCom.Callbacks;
 using OrleansWeCom.Grains.Callbacks.Streaming;

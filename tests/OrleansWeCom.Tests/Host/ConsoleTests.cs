@@ -50,10 +50,7 @@ public class ConsoleTests(ConsoleTests.Running running) : IClassFixture<ConsoleT
 
         await using var console = await OpenConsoleAsync(running.Browser, host);
         var page = console.Page;
-
-        await page.FillAsync("#apikey", key);
-        await page.ClickAsync("#signin-button");
-        await page.WaitForSelectorAsync("#app", new() { State = WaitForSelectorState.Visible });
+        await SignInAsync(page, key);
         // The key stays in the tab's session storage, not in a cookie or the page.
         Assert.Equal(key, await page.EvaluateAsync<string>("() => sessionStorage.getItem('wecom.apikey')"));
 
@@ -94,9 +91,7 @@ public class ConsoleTests(ConsoleTests.Running running) : IClassFixture<ConsoleT
 
         await using var console = await OpenConsoleAsync(running.Browser, host);
         var page = console.Page;
-        await page.FillAsync("#apikey", key);
-        await page.ClickAsync("#signin-button");
-        await page.WaitForSelectorAsync("#app", new() { State = WaitForSelectorState.Visible });
+        await SignInAsync(page, key);
 
         await page.FillAsync("#webhook-new-url", receiver.Url("console"));
         await page.ClickAsync("#webhook-save");
@@ -170,6 +165,14 @@ public class ConsoleTests(ConsoleTests.Running running) : IClassFixture<ConsoleT
         page.SetDefaultTimeout(30_000);
         await page.GotoAsync(new Uri(host.Http.BaseAddress!, "/console/").ToString());
         return new ConsolePage(context, page);
+    }
+
+    /// <summary>Signs in with a tenant's key and waits for the tenant's view.</summary>
+    private static async Task SignInAsync(IPage page, string key)
+    {
+        await page.FillAsync("#apikey", key);
+        await page.ClickAsync("#signin-button");
+        await page.WaitForSelectorAsync("#app", new() { State = WaitForSelectorState.Visible });
     }
 
     private sealed record ConsolePage(IBrowserContext Context, IPage Page) : IAsyncDisposable
