@@ -28,11 +28,12 @@ return mode switch
     "ingest" => await IngestBenchmark.RunAsync(rest),
     "budget" => await BudgetBenchmark.RunAsync(rest),
     "chaos" => await ChaosBenchmark.RunAsync(rest),
+    "eventlog" => await EventLogBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("modes: emulator | login | send | ingest | budget | chaos");
+    Console.WriteLine("modes: emulator | login | send | ingest | eventlog | budget | chaos");
     return 2;
 }
