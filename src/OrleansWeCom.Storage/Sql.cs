@@ -32,6 +32,29 @@ public static class Sql
         return rows;
     }
 
+    /// <summary>
+    /// Like <see cref="QueryAsync{T}"/>, but stops once the rows taken reach <paramref name="budget"/> by
+    /// <paramref name="size"/> (the first row is always taken); <c>more</c> says a row was left unread for that.
+    /// </summary>
+    public static async Task<(List<T> Rows, bool More)> QueryUpToAsync<T>(DbConnection connection, string sql, Action<DbCommand> bind,
+        Func<DbDataReader, T> map, Func<T, long> size, long budget, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, sql);
+        bind(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        long taken = 0;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (rows.Count > 0 && taken >= budget) return (rows, true);
+            var row = map(reader);
+            rows.Add(row);
+            taken += size(row);
+        }
+
+        return (rows, false);
+    }
+
     public static string? Text(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>An integer column, whichever integer type the provider returns it as.</summary>

@@ -158,8 +158,11 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         }
     }
 
-    /// <summary>Takes what a lane read returned; fewer rows than asked means nothing of the lane is parked any more.</summary>
-    public void AddFromLane(LaneRead read, IReadOnlyList<StoredEvent> rows, DateTimeOffset now)
+    /// <summary>
+    /// Takes what a lane read returned; fewer rows than asked means nothing of the lane is parked any more, unless the
+    /// read stopped for its bytes (<paramref name="more"/>).
+    /// </summary>
+    public void AddFromLane(LaneRead read, IReadOnlyList<StoredEvent> rows, DateTimeOffset now, bool more = false)
     {
         if (!_lanes.TryGetValue(read.Lane, out var lane)) return;
         var cut = false;
@@ -180,7 +183,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
             lane.ReadThrough = Math.Max(lane.ReadThrough, row.Entry.TenantSeq);
         }
 
-        if (!cut && rows.Count < read.Limit)
+        if (!cut && !more && rows.Count < read.Limit)
         {
             lane.Parked = false;
             lane.ReadThrough = Math.Max(lane.ReadThrough, read.UpTo);

@@ -8,12 +8,13 @@ namespace OrleansWeCom.Grains.Webhooks;
 [StatelessWorker]
 public sealed class EventLogReaderGrain(IEventLog log) : Grain, IEventLogReaderGrain
 {
-    public Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long after, int limit) =>
-        log.ReadAccountAsync(tenant, account, after, limit);
+    // Pages end early at the log's MaxReadBytes; callers page on from the last row's position.
+    public async Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long after, int limit) =>
+        (await log.ReadAccountAsync(tenant, account, after, limit)).Rows;
 
-    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit) =>
-        log.ReadTenantAsync(tenant, afterTenantSeq, Math.Clamp(limit, 1, 1000));
+    public async Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit) =>
+        (await log.ReadTenantAsync(tenant, afterTenantSeq, Math.Clamp(limit, 1, 1000))).Rows;
 
-    public Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit) =>
-        log.ReadDeadAsync(tenant, after, limit);
+    public async Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long after, int limit) =>
+        (await log.ReadDeadAsync(tenant, after, limit)).Rows;
 }

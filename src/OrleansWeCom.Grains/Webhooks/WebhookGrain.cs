@@ -178,12 +178,15 @@ public sealed partial class WebhookGrain(
                 if (_lanes.AddReplay(row, now))
                     added++;
             // A full page: more replays wait in the log; look again as soon as one of these is through.
-            _moreReplays = replays.Count == O.MaxWindow;
+            _moreReplays = replays.Count == O.MaxWindow || replays.More;
             if (added > 0 && _moreReplays) _lookForReplays = true;
         }
 
         foreach (var read in _lanes.ReadsNeeded().ToList())
-            _lanes.AddFromLane(read, await log.ReadLaneAsync(Tenant, read.Lane, read.After, read.UpTo, read.Limit), now);
+        {
+            var rows = await log.ReadLaneAsync(Tenant, read.Lane, read.After, read.UpTo, read.Limit);
+            _lanes.AddFromLane(read, rows, now, rows.More);
+        }
 
         if (!_lookInLog) return;
         _lookInLog = false;
@@ -205,7 +208,7 @@ public sealed partial class WebhookGrain(
                 return;
             }
 
-            if (rows.Count < size) return;
+            if (rows.Count < size && !rows.More) return;
         }
 
         _lookInLog = true; // more behind

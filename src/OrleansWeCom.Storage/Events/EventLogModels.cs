@@ -25,3 +25,22 @@ public sealed record StoredEvent(LoggedEvent Entry, DeliveryState State, long? R
 /// <summary>A tenant's webhook as stored next to the log, with the delivery cursor.</summary>
 /// <param name="Watermark">Every event of the tenant up to this tenant sequence number is delivered, dead, or not for this webhook.</param>
 public sealed record WebhookRecord(TenantId Tenant, string Url, string Secret, long Watermark, long UpdatedAt);
+
+/// <summary>
+/// A page read from the log, in order. <see cref="More"/> is true when the read stopped at
+/// <see cref="EventLogOptions.MaxReadBytes"/> before its row limit: rows follow the last one even though the page is short.
+/// </summary>
+public sealed class EventPage<T>(List<T> rows, bool more) : IReadOnlyList<T>
+{
+    public List<T> Rows => rows;
+
+    public bool More => more;
+
+    public int Count => rows.Count;
+
+    public T this[int index] => rows[index];
+
+    public IEnumerator<T> GetEnumerator() => rows.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -18,6 +18,14 @@ public sealed class EventLogOptions
     [Range(1, 10_000_000)]
     public int QueueCapacity { get; set; } = 100_000;
 
+    /// <summary>
+    /// Event data one read returns at most (in characters of its JSON), whatever its row limit: an event may carry a
+    /// megabyte, and a page of a thousand such must not be read into memory or sent between silos at once. A read
+    /// stops after the row that reaches it, so one event always fits.
+    /// </summary>
+    [Range(1024, 1L << 32)]
+    public long MaxReadBytes { get; set; } = 4L * 1024 * 1024;
+
     /// <summary>How often expired events are deleted.</summary>
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -6,36 +6,37 @@ namespace OrleansWeCom.Storage.Events;
 /// The append-only log of every event delivered to tenants: the read-back cursor for tenants and the persistent
 /// queue of webhook delivery. Appends are batched, many events per transaction.
 /// </summary>
+/// <remarks>Every read returns at most <see cref="EventLogOptions.MaxReadBytes"/> of event data (<see cref="EventPage{T}.More"/>).</remarks>
 public interface IEventLog
 {
     /// <summary>Stores the event with its sequence numbers; false when the tenant already has an event with that id.</summary>
     Task<bool> AppendAsync(TenantEvent tenantEvent, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Every event of a tenant after a tenant sequence number, in that order, whatever its delivery.</summary>
-    Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Pending events after a tenant sequence number, in order.</summary>
-    Task<IReadOnlyList<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Pending events of one lane (<see cref="StoredEvent.Lane"/>) with a tenant sequence number in
     /// (<paramref name="afterTenantSeq"/>, <paramref name="upToTenantSeq"/>], in order.
     /// </summary>
-    Task<IReadOnlyList<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Records a failed attempt of a pending or replayed event: how many so far, the last error, when to try next.</summary>
     Task RecordAttemptAsync(TenantId tenant, long tenantSeq, int attempts, string? lastError, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
     /// <summary>Dead letters the tenant asked to re-send, in order.</summary>
-    Task<IReadOnlyList<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default);
 
     Task MarkDeliveredAsync(TenantId tenant, IReadOnlyCollection<long> tenantSeqs, CancellationToken cancellationToken = default);
 
     Task MarkDeadAsync(TenantId tenant, long tenantSeq, int attempts, string? lastError, DateTimeOffset at, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
+    Task<EventPage<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Turns dead letters back into deliveries; all of them when <paramref name="msgIds"/> is null or empty.</summary>
     Task<int> RequeueDeadAsync(TenantId tenant, IReadOnlyList<string>? msgIds, DateTimeOffset at, CancellationToken cancellationToken = default);

@@ -8,7 +8,7 @@ public sealed partial class SqlEventLog
     /// <summary>The lane of a row, as <see cref="StoredEvent.LaneOf"/> computes it; ix_wecom_event_lane indexes this expression.</summary>
     private const string LaneExpression = "COALESCE(NULLIF(conversation_id, ''), 'account:' || account)";
 
-    public Task<IReadOnlyList<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND {LaneExpression} = @l AND delivery_state = 0 " +
             "AND tenant_seq > @after AND tenant_seq <= @upto ORDER BY tenant_seq LIMIT @n",

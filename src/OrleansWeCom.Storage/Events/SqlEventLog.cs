@@ -17,6 +17,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private readonly StorageDatabase _database;
     private readonly TimeProvider _time;
     private readonly GroupCommitWriter<Write, bool> _writer;
+    private readonly long _maxReadBytes;
 
     /// <summary>PostgreSQL locks counter rows, read in scope order, so concurrent silos never deadlock and commit in sequence order; SQLite's writer lock already makes the writer exclusive.</summary>
     private readonly string _lockRow;
@@ -28,6 +29,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     {
         _database = databases[StorageComponent.Events];
         _time = time;
+        _maxReadBytes = options.Value.MaxReadBytes;
         (_lockRow, _ordinalCollation) = _database.IsPostgreSql ? (" FOR UPDATE", " COLLATE \"C\"") : ("", "");
         // Niced: grains await an append only at their flush, so the log is written behind them.
         _writer = new GroupCommitWriter<Write, bool>(
@@ -176,31 +178,31 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
 
     private static string AccountScope(TenantId tenant, string account) => $"a|{tenant.Value}|{account}";
 
-    public Task<IReadOnlyList<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND account = @a AND account_seq > @after ORDER BY account_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@a", account); Sql.Add(c, "@after", afterSeq); Sql.Add(c, "@n", limit); },
             r => ReadStored(r).Entry, cancellationToken);
 
-    public Task<IReadOnlyList<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             r => ReadStored(r).Entry, cancellationToken);
 
-    public Task<IReadOnlyList<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after AND delivery_state = 0 ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
-    public Task<IReadOnlyList<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND delivery_state = 3 ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
-    public Task<IReadOnlyList<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
             $"SELECT {Columns}, dead_at FROM wecom_event WHERE tenant = @t AND delivery_state = 2 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
@@ -271,8 +273,8 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         _database.ExecuteAsync("UPDATE wecom_webhook SET watermark = @w WHERE tenant = @t AND watermark < @w",
             c => { Sql.Add(c, "@w", watermark); Sql.Add(c, "@t", tenant.Value); }, cancellationToken);
 
-    public Task<IReadOnlyList<TenantId>> TenantsWithPendingAsync(CancellationToken cancellationToken = default) =>
-        ListAsync(
+    public async Task<IReadOnlyList<TenantId>> TenantsWithPendingAsync(CancellationToken cancellationToken = default) =>
+        await _database.QueryAsync(
             "SELECT w.tenant FROM wecom_webhook w WHERE " +
             "EXISTS (SELECT 1 FROM wecom_event e WHERE e.tenant = w.tenant AND e.tenant_seq > w.watermark AND e.delivery_state = 0) " +
             "OR EXISTS (SELECT 1 FROM wecom_event e WHERE e.tenant = w.tenant AND e.delivery_state = 3)",
@@ -301,8 +303,21 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         return new StoredEvent(entry, (DeliveryState)L(14), r.IsDBNull(15) ? null : L(15), (int)L(16), r.IsDBNull(18) ? null : L(18), S(17));
     }
 
-    private async Task<IReadOnlyList<T>> ListAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, T> map, CancellationToken ct) =>
-        await _database.QueryAsync(sql, bind, map, ct);
+    /// <summary>Reads up to the row limit in the SQL and <see cref="EventLogOptions.MaxReadBytes"/> of event data, whichever comes first.</summary>
+    private async Task<EventPage<T>> ListAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, T> map, CancellationToken ct)
+    {
+        await using var connection = await _database.OpenAsync(ct);
+        var (rows, more) = await Sql.QueryUpToAsync(connection, sql, bind, map, DataLength, _maxReadBytes, ct);
+        return new EventPage<T>(rows, more);
+    }
+
+    private static long DataLength<T>(T row) => (row switch
+    {
+        LoggedEvent e => e.Event,
+        StoredEvent s => s.Entry.Event,
+        DeadLetter d => d.Entry.Event,
+        _ => null,
+    })?.DataJson?.Length ?? 0;
 
     /// <summary>Writes what is queued, then stops the writer.</summary>
     public ValueTask DisposeAsync() => _writer.DisposeAsync();

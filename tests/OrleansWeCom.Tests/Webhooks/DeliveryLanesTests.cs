@@ -137,6 +137,41 @@ public sealed class DeliveryLanesTests
     }
 
     [Fact]
+    public void A_lane_read_the_log_cut_for_its_bytes_stays_parked_and_reads_on_after_the_last_row()
+    {
+        var parked = Lanes();
+        parked.Add(Row(1, "A"), Now);
+        var head = parked.Due(Now).Single();
+        parked.Start(head);
+        parked.Failed(head, Refused, Now);
+        foreach (var seq in new[] { 2L, 3, 4 }) Assert.Equal(DeliveryLanes.Offer.Parked, parked.Add(Row(seq, "A"), Now));
+        parked.Remove(head);
+
+        // The log returned one row of the four asked for because of its byte budget: the lane is not yet read through.
+        var read = Assert.Single(parked.ReadsNeeded());
+        parked.AddFromLane(read, [Row(2, "A")], Now, more: true);
+        var next = parked.Due(Now).Single();
+        Assert.Equal(2, next.Seq);
+        parked.Start(next);
+        parked.Remove(next);
+        Assert.Equal(new LaneRead("A", 2, 4, 4), Assert.Single(parked.ReadsNeeded()));
+
+        // Without the cut, the same short read would have meant the lane was read through, and 3 and 4 never sent.
+        var uncut = Lanes();
+        uncut.Add(Row(1, "A"), Now);
+        var first = uncut.Due(Now).Single();
+        uncut.Start(first);
+        uncut.Failed(first, Refused, Now);
+        foreach (var seq in new[] { 2L, 3, 4 }) uncut.Add(Row(seq, "A"), Now);
+        uncut.Remove(first);
+        uncut.AddFromLane(Assert.Single(uncut.ReadsNeeded()), [Row(2, "A")], Now);
+        var only = uncut.Due(Now).Single();
+        uncut.Start(only);
+        uncut.Remove(only);
+        Assert.Empty(uncut.ReadsNeeded());
+    }
+
+    [Fact]
     public void Retry_state_read_back_from_the_log_continues_the_back_off_and_the_retry_window()
     {
         var lanes = Lanes();
