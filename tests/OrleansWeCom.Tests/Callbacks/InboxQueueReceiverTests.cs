@@ -78,6 +78,25 @@ public class InboxQueueReceiverTests() : InboxOnFakeTime(Queues)
     }
 
     [Fact]
+    public async Task A_row_never_marked_comes_again_at_least_every_longest_wait_however_long_the_outage()
+    {
+        var (a, _, _) = Containers();
+        var kept = await StoreAsync(a, "kept");
+        var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
+        Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+
+        // The wait doubles from 30 s to Callbacks:RedeliverMaxWait (2 minutes) and stays there: once the grains are back
+        // after an outage of hours, the stream resumes within two minutes rather than a doubled wait of many.
+        foreach (var wait in new[] { 30, 60, 120, 120, 120, 120 })
+        {
+            Time.Advance(TimeSpan.FromSeconds(wait - 1));
+            Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));
+            Time.Advance(TimeSpan.FromSeconds(11));
+            Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
+        }
+    }
+
+    [Fact]
     public async Task Rows_of_a_stream_first_delivered_apart_are_delivered_again_together_oldest_first()
     {
         var (a, _, _) = Containers();

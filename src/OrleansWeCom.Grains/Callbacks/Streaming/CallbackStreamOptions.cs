@@ -9,6 +9,12 @@ public sealed class CallbackStreamOptions
     /// <summary>A callback delivered and not marked processed within this time is delivered again.</summary>
     public TimeSpan RedeliverAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest wait between deliveries of a callback that is still not processed (each wait doubles up to it): after
+    /// an outage the stream resumes within this time of the grains coming back.
+    /// </summary>
+    public TimeSpan RedeliverMaxWait { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Callbacks delivered and not yet marked processed, over all of a silo's queues; beyond it reading pauses.</summary>
     public int MaxInFlight { get; set; } = 200_000;
 

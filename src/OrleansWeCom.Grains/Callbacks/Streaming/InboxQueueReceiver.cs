@@ -13,7 +13,7 @@ namespace OrleansWeCom.Grains.Callbacks.Streaming;
 /// Rows stored by this process are read at once (taken from memory when it is the only writer); other silos' on the
 /// next poll. A row delivered and not marked processed
 /// within <see cref="CallbackStreamOptions.RedeliverAfter"/> (its grain failed, its silo died, the agent gave up) is
-/// delivered again, each time waiting twice as long, up to 32 times the first wait; nothing is ever dropped. Until such a
+/// delivered again, each time waiting twice as long, up to <see cref="CallbackStreamOptions.RedeliverMaxWait"/>; nothing is ever dropped. Until such a
 /// row is marked, its stream's rows read meanwhile are held back (counted against the in-flight bound), so that after an
 /// outage longer than the pulling agent's retries a newer callback never overtakes an older one.
 /// </summary>
@@ -201,7 +201,8 @@ public sealed partial class InboxQueueReceiver(
         }
     }
 
-    private TimeSpan Wait(int attempts) => options.RedeliverAfter * Math.Pow(2, Math.Min(5, attempts - 1));
+    private TimeSpan Wait(int attempts) =>
+        TimeSpan.FromTicks(Math.Min(options.RedeliverMaxWait.Ticks, (long)(options.RedeliverAfter.Ticks * Math.Pow(2, Math.Min(20, attempts - 1)))));
 
     private void OnAcknowledged(IReadOnlyList<long> ids) => _acknowledged.Enqueue(ids);
 
