@@ -32,6 +32,12 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
     /// <summary>Tenants this process reports for.</summary>
     public int ActiveTenants => _tenants.Count;
 
+    /// <summary>
+    /// Raised once when a tenant becomes active here (first seen, or seen again after it was forgotten): until the first
+    /// exchange this process knows nothing of the others' figures, so the exchange loop runs one for it at once.
+    /// </summary>
+    public event Action<string>? TenantAppeared;
+
     /// <summary>Counts one request of <paramref name="tenant"/> (refused ones too: they are demand) under its limit.</summary>
     public void NoteRequest(string tenant, int rate)
     {
@@ -71,32 +77,39 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
         var now = time.GetTimestamp();
         var reports = new List<(string, TenantUsageReport)>();
         foreach (var (tenant, entry) in _tenants)
-        {
-            var requests = Interlocked.Exchange(ref entry.Requests, 0);
-            var seconds = Math.Max(time.GetElapsedTime(entry.ReportedAt, now).TotalSeconds, options.SyncInterval.TotalSeconds);
-            // Halfway towards the latest measure: the shares move slower than bursts, so the others' view of this
-            // gateway's weight, up to one exchange old, stays close to the weight it takes its own share with.
-            var measured = requests / seconds;
-            entry.RequestsPerSecond = entry.Measured ? (entry.RequestsPerSecond + measured) / 2 : measured;
-            entry.Measured = true;
-            // A gateway keeps at least the floor until its tenant's requests have stopped for the expiry: a pause between
-            // bursts does not hand its share to the others.
-            var lastRequest = Volatile.Read(ref entry.LastRequest);
-            var weight = lastRequest != 0 && time.GetElapsedTime(lastRequest, now) <= options.Expiry
-                ? Math.Max(entry.RequestsPerSecond, entry.Rate * options.MinRateShare) : 0;
-            var report = new TenantUsageReport(Math.Max(0, localQueuedBytes(tenant)), weight);
-            if (report.IsIdle && entry.LastReportIdle && time.GetElapsedTime(Volatile.Read(ref entry.LastActive), now) > options.Expiry)
-            {
-                _tenants.TryRemove(new KeyValuePair<string, Entry>(tenant, entry));
-                continue;
-            }
+            if (TakeReport(tenant, entry, localQueuedBytes, now) is { } report)
+                reports.Add((tenant, report));
+        return reports;
+    }
 
-            entry.ReportedAt = now;
-            entry.LastReportIdle = report.IsIdle;
-            reports.Add((tenant, report));
+    /// <summary>The report of one tenant, as <see cref="TakeReports"/> takes it; null when it is not active here.</summary>
+    public TenantUsageReport? TakeReport(string tenant, Func<string, long> localQueuedBytes) =>
+        _tenants.TryGetValue(tenant, out var entry) ? TakeReport(tenant, entry, localQueuedBytes, time.GetTimestamp()) : null;
+
+    private TenantUsageReport? TakeReport(string tenant, Entry entry, Func<string, long> localQueuedBytes, long now)
+    {
+        var requests = Interlocked.Exchange(ref entry.Requests, 0);
+        var seconds = Math.Max(time.GetElapsedTime(entry.ReportedAt, now).TotalSeconds, options.SyncInterval.TotalSeconds);
+        // Halfway towards the latest measure: the shares move slower than bursts, so the others' view of this
+        // gateway's weight, up to one exchange old, stays close to the weight it takes its own share with.
+        var measured = requests / seconds;
+        entry.RequestsPerSecond = entry.Measured ? (entry.RequestsPerSecond + measured) / 2 : measured;
+        entry.Measured = true;
+        // A gateway keeps at least the floor until its tenant's requests have stopped for the expiry: a pause between
+        // bursts does not hand its share to the others.
+        var lastRequest = Volatile.Read(ref entry.LastRequest);
+        var weight = lastRequest != 0 && time.GetElapsedTime(lastRequest, now) <= options.Expiry
+            ? Math.Max(entry.RequestsPerSecond, entry.Rate * options.MinRateShare) : 0;
+        var report = new TenantUsageReport(Math.Max(0, localQueuedBytes(tenant)), weight);
+        if (report.IsIdle && entry.LastReportIdle && time.GetElapsedTime(Volatile.Read(ref entry.LastActive), now) > options.Expiry)
+        {
+            _tenants.TryRemove(new KeyValuePair<string, Entry>(tenant, entry));
+            return null;
         }
 
-        return reports;
+        entry.ReportedAt = now;
+        entry.LastReportIdle = report.IsIdle;
+        return report;
     }
 
     /// <summary>Keeps the others' figures the usage grain answered.</summary>
@@ -108,7 +121,13 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
     private Entry Touch(string tenant)
     {
         var now = time.GetTimestamp();
-        var entry = _tenants.GetOrAdd(tenant, static (_, at) => new Entry(at), now);
+        if (!_tenants.TryGetValue(tenant, out var entry))
+        {
+            var fresh = new Entry(now);
+            entry = _tenants.GetOrAdd(tenant, fresh);
+            if (ReferenceEquals(entry, fresh)) TenantAppeared?.Invoke(tenant);
+        }
+
         Volatile.Write(ref entry.LastActive, now);
         return entry;
     }

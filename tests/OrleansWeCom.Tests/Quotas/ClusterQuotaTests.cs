@@ -46,6 +46,27 @@ public sealed class ClusterQuotaTests
     }
 
     [Fact]
+    public async Task A_silo_new_to_a_tenant_learns_the_others_bytes_at_once_not_at_the_next_interval()
+    {
+        // An interval far longer than the test: only the exchange of a tenant new to a silo can carry the figures.
+        await using var silos = await TwoSilos.StartAsync(new Dictionary<string, string?>
+        {
+            ["WeCom:Usage:SyncInterval"] = "00:05:00",
+            ["WeCom:Usage:Expiry"] = "00:15:00",
+        });
+        var first = silos[0].GetRequiredService<TenantQueuedBytes>();
+        var second = silos[1].GetRequiredService<TenantQueuedBytes>();
+        first.Add("joined", 200_000);
+        // The first silo's own exchange has told the usage grain of its bytes (it knows no others yet).
+        await StorageClusters.EventuallyAsync(() => silos.Grains(0).GetGrain<ITenantUsageGrain>("joined").ExchangeAsync("probe", new TenantUsageReport(0, 0)),
+            others => others.QueuedBytes == 200_000, TimeSpan.FromSeconds(10));
+
+        second.Add("joined", 10_000);
+        var seen = await StorageClusters.EventuallyAsync(() => Task.FromResult(second.InCluster("joined")), v => v == 210_000, TimeSpan.FromSeconds(10));
+        Assert.Equal(210_000, seen);
+    }
+
+    [Fact]
     public async Task Two_gateways_under_equal_demand_admit_together_about_the_tenants_rate_per_second()
     {
         await using var silos = await TwoSilos.StartAsync(FastSync);
