@@ -26,7 +26,8 @@ internal sealed partial class WeComTenantClient
                 yield return entry;
             }
 
-            if (page.Count < options.EventPageSize) await Task.Delay(options.EventPollInterval, time, cancellationToken);
+            // Only an empty page means caught up: the log cuts a page short at its byte budget.
+            if (page.Count == 0) await Task.Delay(options.EventPollInterval, time, cancellationToken);
         }
     }
 
@@ -45,7 +46,8 @@ internal sealed partial class WeComTenantClient
                 yield return entry;
             }
 
-            if (page.Count < options.EventPageSize) await Task.Delay(options.EventPollInterval, time, cancellationToken);
+            // Only an empty page means caught up: the log cuts a page short at its byte budget.
+            if (page.Count == 0) await Task.Delay(options.EventPollInterval, time, cancellationToken);
         }
     }
 }

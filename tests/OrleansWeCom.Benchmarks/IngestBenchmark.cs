@@ -87,7 +87,7 @@ public static class IngestBenchmark
             $"({gcs1 - gcs0} gen0 collections), this whole process: client, Kestrel and silo, until applied and marked");
         // Counted by the kernel per call, so they compare builds even on a busy machine (the HTTP traffic goes through send and recv, not counted here).
         Console.WriteLine($"file I/O per callback   : {(double)(io1.WriteCalls - io0.WriteCalls) / total:F1} write and {(double)(io1.ReadCalls - io0.ReadCalls) / total:F1} read system calls, " +
-            $"{(double)(io1.WrittenBytes - io0.WrittenBytes) / total / 1024:F1} KiB written (inbox, event log, grain state and their checkpoints)");
+            $"{(double)(io1.WrittenBytes - io0.WrittenBytes) / total / 1024:F1} KiB handed to the writes (inbox, event log, grain state and their checkpoints)");
         Console.WriteLine($"bare Kestrel, same client: {bareRate,8:F0} requests/s; p50 {bareRun.P50:F2} ms, p99 {bareRun.P99:F2} ms");
         Console.WriteLine($"ratio end to end / bare : {e2eRate / bareRate:F3}");
         await app.StopAsync();

@@ -71,6 +71,9 @@ public static class CallbackStreams
     /// </summary>
     public const string Clock = "wecom-callbacks-clock";
 
+    /// <summary>How long the pulling agent retries a batch a router cannot apply before leaving it to the inbox's redelivery.</summary>
+    public static readonly TimeSpan AgentDeliveryTime = TimeSpan.FromMinutes(5);
+
     /// <summary>The key of the stream <paramref name="e"/> travels on.</summary>
     public static string KeyOf(CallbackEnvelope e) =>
         e.Data is MessageData or RoomEventData && e.WxId is { } account ? account.Value : e.Source.Value;

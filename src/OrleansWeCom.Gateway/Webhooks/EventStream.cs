@@ -108,7 +108,7 @@ public static class EventStreamEndpoints
 
                         await WriteAsync(http, text.ToString(), cancel);
                         lastWrite = time.GetTimestamp();
-                        if (events.Count == Batch) continue;
+                        continue; // only an empty page means caught up: the log cuts a page short at its byte budget
                     }
                     else if (time.GetElapsedTime(lastWrite) >= o.HeartbeatInterval)
                     {

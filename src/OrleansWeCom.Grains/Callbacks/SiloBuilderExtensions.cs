@@ -33,7 +33,7 @@ public static partial class SiloBuilderExtensions
                 o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20);
                 // A batch a router cannot apply is retried this long, holding back its container's later callbacks; then
                 // it stays unprocessed in the inbox and its queue delivers it again.
-                o.MaxEventDeliveryTime = TimeSpan.FromMinutes(5);
+                o.MaxEventDeliveryTime = CallbackStreams.AgentDeliveryTime;
             }));
         });
         return silo;

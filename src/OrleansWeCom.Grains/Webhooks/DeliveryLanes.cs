@@ -129,6 +129,9 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     }
 
     /// <summary>Holds a replayed dead letter in its lane; false when it is held already or there is no room.</summary>
+    /// <summary>Whether the event is held (waiting or in flight) in a lane.</summary>
+    public bool Holds(long tenantSeq) => _seqs.Contains(tenantSeq);
+
     public bool AddReplay(StoredEvent row, DateTimeOffset now)
     {
         if (_seqs.Contains(row.Entry.TenantSeq) || !Fits(row)) return false;
@@ -162,7 +165,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     /// Takes what a lane read returned; fewer rows than asked means nothing of the lane is parked any more, unless the
     /// read stopped for its bytes (<paramref name="more"/>).
     /// </summary>
-    public void AddFromLane(LaneRead read, IReadOnlyList<StoredEvent> rows, DateTimeOffset now, bool more = false)
+    public void AddFromLane(LaneRead read, IReadOnlyList<StoredEvent> rows, bool more, DateTimeOffset now)
     {
         if (!_lanes.TryGetValue(read.Lane, out var lane)) return;
         var cut = false;

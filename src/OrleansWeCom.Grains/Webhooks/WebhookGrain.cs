@@ -29,6 +29,9 @@ public sealed partial class WebhookGrain(
     private bool _lookInLog = true;
     private bool _lookForReplays = true;
     private bool _moreReplays;
+    private long _replaysAfter;
+    /// <summary>The last replay read could take none for want of room: any delivery through frees some.</summary>
+    private bool _replaysBlocked;
     private bool _inTurn;
     private IGrainTimer? _timer;
     private DateTimeOffset _lastCursorSave;
@@ -94,6 +97,7 @@ public sealed partial class WebhookGrain(
         _key = WebhookSignature.KeyOf(secret);
         foreach (var pending in _lanes.All) pending.NextAt = now; // a new URL deserves a prompt try
         _lookInLog = _lookForReplays = true;
+        _replaysAfter = 0;
         LogConfigured(logger, Tenant.Value, url);
         if (!_inTurn) ScheduleNext();
         return new WebhookConfigured(url, generated ? secret : null, generated);
@@ -118,7 +122,7 @@ public sealed partial class WebhookGrain(
         if (_config is null) throw WeComException.InvalidState("no webhook is configured: PUT /gnapi/open/webhook first");
         var count = await log.RequeueDeadAsync(Tenant, msgIds, time.GetUtcNow());
         LogReplay(logger, Tenant.Value, count);
-        _lookForReplays = true;
+        (_lookForReplays, _replaysAfter) = (true, 0);
         if (!_inTurn) ScheduleNext();
         return count;
     }
@@ -172,20 +176,27 @@ public sealed partial class WebhookGrain(
         {
             _lookForReplays = false;
             await FlushDeliveredAsync(); // a delivered replay not yet marked would be read again
-            var replays = await log.ReadReplaysAsync(Tenant, O.MaxWindow);
-            var added = 0;
+            // A round of reads walks the replays by position, so replays held and failing never hide those behind them.
+            var replays = await log.ReadReplaysAsync(Tenant, _replaysAfter, O.MaxWindow);
+            var passed = 0;
             foreach (var row in replays)
-                if (_lanes.AddReplay(row, now))
-                    added++;
-            // A full page: more replays wait in the log; look again as soon as one of these is through.
-            _moreReplays = replays.Count == O.MaxWindow || replays.More;
-            if (added > 0 && _moreReplays) _lookForReplays = true;
+            {
+                // One that does not fit now is read again from here once a replay is through.
+                if (!_lanes.Holds(row.Entry.TenantSeq) && !_lanes.AddReplay(row, now)) break;
+                _replaysAfter = row.Entry.TenantSeq;
+                passed++;
+            }
+
+            _moreReplays = passed < replays.Count || replays.Count == O.MaxWindow || replays.More;
+            _replaysBlocked = passed == 0 && replays.Count > 0;
+            if (!_moreReplays) _replaysAfter = 0; // the round is over; the next starts from the first
+            else if (passed > 0) _lookForReplays = true;
         }
 
         foreach (var read in _lanes.ReadsNeeded().ToList())
         {
             var rows = await log.ReadLaneAsync(Tenant, read.Lane, read.After, read.UpTo, read.Limit);
-            _lanes.AddFromLane(read, rows, now, rows.More);
+            _lanes.AddFromLane(read, rows, rows.More, now);
         }
 
         if (!_lookInLog) return;
@@ -229,7 +240,7 @@ public sealed partial class WebhookGrain(
     private async Task SettleAsync(PendingDelivery item, DeliveryOutcome outcome)
     {
         var now = time.GetUtcNow();
-        if (item.IsReplay && _moreReplays) _lookForReplays = true;
+        if ((item.IsReplay || _replaysBlocked) && _moreReplays) _lookForReplays = true;
         if (outcome.Success)
         {
             Count("delivered");

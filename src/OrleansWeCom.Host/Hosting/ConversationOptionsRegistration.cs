@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansWeCom.Callbacks;
 using OrleansWeCom.Grains.Callbacks;
 using OrleansWeCom.Grains.Callbacks.Streaming;
 
@@ -16,7 +17,8 @@ public static class ConversationOptionsRegistration
         services.AddOptions<CallbackStreamOptions>().Bind(config.GetSection("Callbacks"))
             .Validate(o => o.StreamQueues is >= 1 and <= 1024, "Callbacks:StreamQueues must be between 1 and 1024")
             .Validate(o => o.RedeliverAfter >= TimeSpan.FromSeconds(1), "Callbacks:RedeliverAfter must be at least 1s")
-            .Validate(o => o.RedeliverMaxWait >= o.RedeliverAfter, "Callbacks:RedeliverMaxWait must be at least Callbacks:RedeliverAfter")
+            .Validate(o => o.RedeliverMaxWait >= o.RedeliverAfter && o.RedeliverMaxWait >= CallbackStreams.AgentDeliveryTime,
+                "Callbacks:RedeliverMaxWait must be at least Callbacks:RedeliverAfter and the stream agent's retry time of a batch (5 minutes)")
             .Validate(o => o.MaxInFlight >= 1 && o.ReadBatch >= 1 && o.PollInterval > TimeSpan.Zero,
                 "Callbacks:MaxInFlight and Callbacks:ReadBatch must be positive, Callbacks:PollInterval above zero")
             .ValidateOnStart();

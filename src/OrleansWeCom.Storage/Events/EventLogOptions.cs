@@ -19,11 +19,11 @@ public sealed class EventLogOptions
     public int QueueCapacity { get; set; } = 100_000;
 
     /// <summary>
-    /// Event data one read returns at most (in characters of its JSON), whatever its row limit: an event may carry a
-    /// megabyte, and a page of a thousand such must not be read into memory or sent between silos at once. A read
-    /// stops after the row that reaches it, so one event always fits.
+    /// Event data one read returns, in characters of its JSON, whatever its row limit: an event may carry a megabyte, and
+    /// a page of a thousand such must not be read into memory or sent between silos at once. A read stops after the row
+    /// that reaches it, so one event always comes. At most 32 Mi, well below Orleans' largest message.
     /// </summary>
-    [Range(1024, 1L << 32)]
+    [Range(1024, 32 * 1024 * 1024)]
     public long MaxReadBytes { get; set; } = 4L * 1024 * 1024;
 
     /// <summary>How often expired events are deleted.</summary>

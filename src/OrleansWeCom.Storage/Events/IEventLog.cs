@@ -6,7 +6,10 @@ namespace OrleansWeCom.Storage.Events;
 /// The append-only log of every event delivered to tenants: the read-back cursor for tenants and the persistent
 /// queue of webhook delivery. Appends are batched, many events per transaction.
 /// </summary>
-/// <remarks>Every read returns at most <see cref="EventLogOptions.MaxReadBytes"/> of event data (<see cref="EventPage{T}.More"/>).</remarks>
+/// <remarks>
+/// Every read stops after the event that reaches <see cref="EventLogOptions.MaxReadBytes"/> of event data, whatever its
+/// row limit, and then says more follow (<see cref="EventPage{T}.More"/>).
+/// </remarks>
 public interface IEventLog
 {
     /// <summary>Stores the event with its sequence numbers; false when the tenant already has an event with that id.</summary>
@@ -29,8 +32,8 @@ public interface IEventLog
     /// <summary>Records a failed attempt of a pending or replayed event: how many so far, the last error, when to try next.</summary>
     Task RecordAttemptAsync(TenantId tenant, long tenantSeq, int attempts, string? lastError, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Dead letters the tenant asked to re-send, in order.</summary>
-    Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default);
+    /// <summary>Dead letters the tenant asked to re-send with a tenant sequence number after <paramref name="afterTenantSeq"/>, in order.</summary>
+    Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default);
 
     Task MarkDeliveredAsync(TenantId tenant, IReadOnlyCollection<long> tenantSeqs, CancellationToken cancellationToken = default);
 

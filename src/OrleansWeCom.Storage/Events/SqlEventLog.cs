@@ -196,10 +196,10 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
-    public Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, int limit, CancellationToken cancellationToken = default) =>
+    public Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND delivery_state = 3 ORDER BY tenant_seq LIMIT @n",
-            c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@n", limit); },
+            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND delivery_state = 3 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
     public Task<EventPage<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>

@@ -85,9 +85,9 @@ public class InboxQueueReceiverTests() : InboxOnFakeTime(Queues)
         var receiver = Receiver(CallbackStreams.QueueOf(a, Queues));
         Assert.Equal([kept], Batches(await receiver.GetQueueMessagesAsync(100, default)).Single().Ids);
 
-        // The wait doubles from 30 s to Callbacks:RedeliverMaxWait (2 minutes) and stays there: once the grains are back
-        // after an outage of hours, the stream resumes within two minutes rather than a doubled wait of many.
-        foreach (var wait in new[] { 30, 60, 120, 120, 120, 120 })
+        // The wait doubles from 30 s to Callbacks:RedeliverMaxWait (5 minutes) and stays there: once the grains are back
+        // after an outage of hours, the stream resumes within five minutes rather than a doubled wait of many.
+        foreach (var wait in new[] { 30, 60, 120, 240, 300, 300, 300 })
         {
             Time.Advance(TimeSpan.FromSeconds(wait - 1));
             Assert.Empty(await receiver.GetQueueMessagesAsync(100, default));

@@ -42,6 +42,12 @@ public abstract class EventLogPageContract<TDatabase> : IAsyncLifetime where TDa
         await AssertPagesAsync(after => log.ReadTenantAsync(tenant, after, 100), r => r.TenantSeq);
         await AssertPagesAsync(after => log.ReadAccountAsync(tenant, Account, after, 100), r => r.Seq);
         await AssertPagesAsync(after => log.ReadLaneAsync(tenant, Conversation, after, 10, 100), r => r.Entry.TenantSeq);
+
+        // Dead letters and their replays page the same way, by position.
+        foreach (var seq in Enumerable.Range(1, 10)) await log.MarkDeadAsync(tenant, seq, 3, "HTTP 500", DateTimeOffset.UtcNow);
+        await AssertPagesAsync(after => log.ReadDeadAsync(tenant, after, 100), r => r.Entry.TenantSeq);
+        Assert.Equal(10, await log.RequeueDeadAsync(tenant, null, DateTimeOffset.UtcNow));
+        await AssertPagesAsync(after => log.ReadReplaysAsync(tenant, after, 100), r => r.Entry.TenantSeq);
     }
 
     private static async Task AssertPagesAsync<T>(Func<long, Task<EventPage<T>>> read, Func<T, long> position)

@@ -67,15 +67,15 @@ public sealed class PostgreSqlEventLogTests : IAsyncLifetime
         Assert.Equal([6L, 7, 8], (await siloA.ReadTenantAsync(tenant, 5, 3)).Select(r => r.TenantSeq));
         Assert.Empty(await siloA.ReadTenantAsync(new TenantId("t-pg-other"), 0, 10));
         Assert.Equal(1, await siloB.RequeueDeadAsync(tenant, null, DateTimeOffset.UtcNow));
-        Assert.Equal(4, (await siloA.ReadReplaysAsync(tenant, 10)).Single().Entry.TenantSeq);
+        Assert.Equal(4, (await siloA.ReadReplaysAsync(tenant, 0, 10)).Single().Entry.TenantSeq);
         // A lane's pending events, read back by conversation within a range of the tenant's order.
         Assert.Equal([5L, 6, 7], (await siloB.ReadLaneAsync(tenant, "S:1_2", 0, 7, 10)).Select(r => r.Entry.TenantSeq));
         Assert.Empty(await siloB.ReadLaneAsync(tenant, "S:1_3", 0, 100, 10));
         // Pruning keeps the replay until it is delivered; a failed attempt's retry state is read back with the row.
         Assert.Equal(events.Count - 1, await siloA.PruneAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
-        Assert.Equal(4, (await siloB.ReadReplaysAsync(tenant, 10)).Single().Entry.TenantSeq);
+        Assert.Equal(4, (await siloB.ReadReplaysAsync(tenant, 0, 10)).Single().Entry.TenantSeq);
         await siloB.RecordAttemptAsync(tenant, 4, 2, "HTTP 503", DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000));
-        var replay = (await siloA.ReadReplaysAsync(tenant, 10)).Single();
+        var replay = (await siloA.ReadReplaysAsync(tenant, 0, 10)).Single();
         Assert.Equal((2, 1_800_000_000_000L, "HTTP 503"), (replay.Attempts, replay.NextAttemptAt, replay.LastError));
     }
 

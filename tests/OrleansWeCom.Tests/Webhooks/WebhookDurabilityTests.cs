@@ -187,7 +187,7 @@ public sealed class WebhookDurabilityTests
         Assert.Equal(1, await log.RequeueDeadAsync(tenant, [replayed.MsgId], time.GetUtcNow()));
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(1, await log.PruneAsync(time.GetUtcNow() - retention));
-        Assert.Equal([replayed.MsgId], (await log.ReadReplaysAsync(tenant, 10)).Select(r => r.Entry.Event.MsgId));
+        Assert.Equal([replayed.MsgId], (await log.ReadReplaysAsync(tenant, 0, 10)).Select(r => r.Entry.Event.MsgId));
         Assert.Equal([tenant], await log.TenantsWithPendingAsync());
 
         // Delivered, it is an ordinary old event again and goes with the next prune.

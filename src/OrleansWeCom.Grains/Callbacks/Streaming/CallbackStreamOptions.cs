@@ -1,3 +1,5 @@
+using OrleansWeCom.Callbacks;
+
 namespace OrleansWeCom.Grains.Callbacks.Streaming;
 
 /// <summary>The callback stream's queues over the inbox (section <c>Callbacks</c>).</summary>
@@ -11,9 +13,11 @@ public sealed class CallbackStreamOptions
 
     /// <summary>
     /// The longest wait between deliveries of a callback that is still not processed (each wait doubles up to it): after
-    /// an outage the stream resumes within this time of the grains coming back.
+    /// an outage the stream resumes within about this time of the grains coming back. Not below the pulling agent's
+    /// retry time of a batch (<see cref="CallbackStreams.AgentDeliveryTime"/>): deliveries again faster than the agent
+    /// gives up would queue behind each other in its cache.
     /// </summary>
-    public TimeSpan RedeliverMaxWait { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan RedeliverMaxWait { get; set; } = CallbackStreams.AgentDeliveryTime;
 
     /// <summary>Callbacks delivered and not yet marked processed, over all of a silo's queues; beyond it reading pauses.</summary>
     public int MaxInFlight { get; set; } = 200_000;
