@@ -10,8 +10,7 @@ public sealed partial class SqlEventLog
 
     public Task<EventPage<StoredEvent>> ReadLaneAsync(TenantId tenant, string lane, long afterTenantSeq, long upToTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND {LaneExpression} = @l AND delivery_state = 0 " +
-            "AND tenant_seq > @after AND tenant_seq <= @upto ORDER BY tenant_seq LIMIT @n",
+            Columns, $"tenant = @t AND {LaneExpression} = @l AND delivery_state = 0 AND tenant_seq > @after AND tenant_seq <= @upto", "tenant_seq",
             c =>
             {
                 Sql.Add(c, "@t", tenant.Value);

@@ -180,31 +180,31 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
 
     public Task<EventPage<LoggedEvent>> ReadAccountAsync(TenantId tenant, string account, long afterSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND account = @a AND account_seq > @after ORDER BY account_seq LIMIT @n",
+            Columns, "tenant = @t AND account = @a AND account_seq > @after", "account_seq",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@a", account); Sql.Add(c, "@after", afterSeq); Sql.Add(c, "@n", limit); },
             r => ReadStored(r).Entry, cancellationToken);
 
     public Task<EventPage<LoggedEvent>> ReadTenantAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            Columns, "tenant = @t AND tenant_seq > @after", "tenant_seq",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             r => ReadStored(r).Entry, cancellationToken);
 
     public Task<EventPage<StoredEvent>> ReadPendingAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND tenant_seq > @after AND delivery_state = 0 ORDER BY tenant_seq LIMIT @n",
+            Columns, "tenant = @t AND tenant_seq > @after AND delivery_state = 0", "tenant_seq",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
     public Task<EventPage<StoredEvent>> ReadReplaysAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns} FROM wecom_event WHERE tenant = @t AND delivery_state = 3 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            Columns, "tenant = @t AND delivery_state = 3 AND tenant_seq > @after", "tenant_seq",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             ReadStored, cancellationToken);
 
     public Task<EventPage<DeadLetter>> ReadDeadAsync(TenantId tenant, long afterTenantSeq, int limit, CancellationToken cancellationToken = default) =>
         ListAsync(
-            $"SELECT {Columns}, dead_at FROM wecom_event WHERE tenant = @t AND delivery_state = 2 AND tenant_seq > @after ORDER BY tenant_seq LIMIT @n",
+            Columns + ", dead_at", "tenant = @t AND delivery_state = 2 AND tenant_seq > @after", "tenant_seq",
             c => { Sql.Add(c, "@t", tenant.Value); Sql.Add(c, "@after", afterTenantSeq); Sql.Add(c, "@n", limit); },
             r => new DeadLetter(ReadStored(r).Entry, Convert.ToInt32(r.GetValue(16)), r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(20) ? 0 : Convert.ToInt64(r.GetValue(20))),
             cancellationToken);
@@ -303,11 +303,24 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         return new StoredEvent(entry, (DeliveryState)L(14), r.IsDBNull(15) ? null : L(15), (int)L(16), r.IsDBNull(18) ? null : L(18), S(17));
     }
 
-    /// <summary>Reads up to the row limit in the SQL and <see cref="EventLogOptions.MaxReadBytes"/> of event data, whichever comes first.</summary>
-    private async Task<EventPage<T>> ListAsync<T>(string sql, Action<DbCommand> bind, Func<DbDataReader, T> map, CancellationToken ct)
+    /// <summary>
+    /// <c>SELECT {columns} FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n</c>, stopped after the row that
+    /// reaches <see cref="EventLogOptions.MaxReadBytes"/> of event data. SQLite stops when the reader does; PostgreSQL
+    /// would still send every row up to the limit, so there the query itself keeps only the rows to take and the one after.
+    /// </summary>
+    private async Task<EventPage<T>> ListAsync<T>(string columns, string where, string order, Action<DbCommand> bind, Func<DbDataReader, T> map,
+        CancellationToken ct)
     {
+        var sql = _database.IsPostgreSql
+            ? $"SELECT * FROM (SELECT {columns}, COALESCE(SUM(octet_length(data)) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS read_before " +
+              $"FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n) page WHERE read_before < @budget ORDER BY {order}"
+            : $"SELECT {columns} FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n";
         await using var connection = await _database.OpenAsync(ct);
-        var (rows, more) = await Sql.QueryUpToAsync(connection, sql, bind, map, DataLength, _maxReadBytes, ct);
+        var (rows, more) = await Sql.QueryUpToAsync(connection, sql, c =>
+        {
+            bind(c);
+            if (_database.IsPostgreSql) Sql.Add(c, "@budget", _maxReadBytes);
+        }, map, DataLength, _maxReadBytes, ct);
         return new EventPage<T>(rows, more);
     }
 
@@ -317,7 +330,7 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         StoredEvent s => s.Entry.Event,
         DeadLetter d => d.Entry.Event,
         _ => null,
-    })?.DataJson?.Length ?? 0;
+    })?.DataJson is { } data ? System.Text.Encoding.UTF8.GetByteCount(data) : 0;
 
     /// <summary>Writes what is queued, then stops the writer.</summary>
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
