@@ -81,7 +81,7 @@ internal static class Sends
 }
 
 [Collection(HostProcessCollection.Sending)]
-public sealed class PacingTests
+public sealed class PacingTests(SendingProducts products)
 {
     // Enough for eleven gaps per account at the emulator; the pacing rules themselves are tested on fake time.
     private const int Messages = 12;
@@ -89,7 +89,7 @@ public sealed class PacingTests
     [Fact]
     public async Task Three_accounts_with_twelve_messages_each_all_arrive_at_least_500ms_apart_without_frequency_errors()
     {
-        await using var product = await Product.StartAsync();
+        var product = await products.DefaultAsync();
         var accounts = new List<(string Host, string WxId, string To)>();
         for (var i = 0; i < 3; i++)
         {
@@ -179,12 +179,12 @@ public sealed class CorpBudgetTests
 }
 
 [Collection(HostProcessCollection.Sending)]
-public sealed class OutboxDurabilityTests
+public sealed class OutboxDurabilityTests(SendingProducts products)
 {
     [Fact]
     public async Task A_crash_with_a_backlog_loses_nothing_and_sends_nothing_twice()
     {
-        await using var product = await Product.StartAsync();
+        var product = await products.DefaultAsync();
         var (host, wxId, _) = await product.LoginAsync();
         var to = await product.CustomerOfAsync(wxId);
         for (var i = 0; i < 10; i++) await product.SendTextAsync(wxId, to, $"backlog-{i}");
@@ -208,25 +208,14 @@ public sealed class OutboxDurabilityTests
     }
 }
 
-/// <summary>One product for the class: each test logs in an account of its own.</summary>
-public sealed class AnsweringProduct : IAsyncLifetime
-{
-    public Product Product { get; private set; } = null!;
-
-    // A host call times out after 1 s (3 s in all), so that an answer the emulator holds for 4 s is lost.
-    public async Task InitializeAsync() => Product = await Product.StartAsync(settings: new Dictionary<string, string>
-    {
-        ["ContainerHosts:Hosts:0:Timeout"] = "00:00:01",
-        ["ContainerHosts:Hosts:0:TotalTimeout"] = "00:00:03",
-    });
-
-    public async Task DisposeAsync() => await Product.DisposeAsync();
-}
-
 [Collection(HostProcessCollection.Sending)]
-public sealed class OutboxAnswerTests(AnsweringProduct fixture) : IClassFixture<AnsweringProduct>
+public sealed class OutboxAnswerTests(SendingProducts products) : IAsyncLifetime
 {
-    private readonly Product _product = fixture.Product;
+    private Product _product = null!;
+
+    public async Task InitializeAsync() => _product = await products.BoundedAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task A_send_whose_answer_never_comes_is_not_sent_again_and_its_late_echo_settles_it()
@@ -276,38 +265,21 @@ public sealed class OutboxAnswerTests(AnsweringProduct fixture) : IClassFixture<
     }
 }
 
-/// <summary>
-/// One product for the class: an account the validation tests send from (nothing valid reaches its queue), and another
-/// that the queue test fills and stops.
-/// </summary>
-public sealed class SendValidationProduct : IAsyncLifetime
+[Collection(HostProcessCollection.Sending)]
+public sealed class SendValidationTests(SendingProducts products) : IAsyncLifetime
 {
-    public Product Product { get; private set; } = null!;
-    public (string Host, string WxId, string To) Sender { get; private set; }
-    public (string Host, string WxId, string To) Filled { get; private set; }
+    private Product _product = null!;
+    private string _wxId = null!;
+    private string _to = null!;
+    private (string Host, string WxId, string To) _filled;
 
     public async Task InitializeAsync()
     {
-        Product = await Product.StartAsync(settings: new Dictionary<string, string> { ["WeCom:Outbox:MaxQueuedPerAccount"] = "3" });
-        Sender = await LoginAsync();
-        Filled = await LoginAsync();
+        var validation = await products.ValidationAsync();
+        (_product, _wxId, _to, _filled) = (validation.Product, validation.Sender.WxId, validation.Sender.To, validation.Filled);
     }
 
-    private async Task<(string, string, string)> LoginAsync()
-    {
-        var (host, wxId, _) = await Product.LoginAsync();
-        return (host, wxId, await Product.CustomerOfAsync(wxId));
-    }
-
-    public async Task DisposeAsync() => await Product.DisposeAsync();
-}
-
-[Collection(HostProcessCollection.Sending)]
-public sealed class SendValidationTests(SendValidationProduct fixture) : IClassFixture<SendValidationProduct>
-{
-    private readonly Product _product = fixture.Product;
-    private readonly string _wxId = fixture.Sender.WxId;
-    private readonly string _to = fixture.Sender.To;
+    public Task DisposeAsync() => Task.CompletedTask;
 
     public static TheoryData<string, string, string> BadSends => new()
     {
@@ -368,7 +340,7 @@ public sealed class SendValidationTests(SendValidationProduct fixture) : IClassF
     [Fact]
     public async Task A_full_queue_answers_429_and_an_offline_account_409()
     {
-        var (host, wxId, to) = fixture.Filled;
+        var (host, wxId, to) = _filled;
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 8; i++)
         {

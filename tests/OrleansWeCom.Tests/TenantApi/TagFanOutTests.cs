@@ -7,13 +7,13 @@ namespace OrleansWeCom.Tests.TenantApi;
 
 /// <summary>
 /// Seed 003's send to every contact of a tag: 200 contacts, paced per account through the outbox. The account's send
-/// interval (ours and the emulator's) is 50 ms instead of 500 ms so the 200 sends take 10 s, not 100 s; the assertion
+/// interval (ours and the emulator's) is 25 ms instead of 500 ms so the 200 sends take 5 s, not 100 s; the assertion
 /// is the same: no two sends of the account reach the host closer than the interval.
 /// </summary>
 public sealed class TagFanOutTests
 {
     private const int Recipients = 200;
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(25);
 
     [Fact]
     public async Task A_tag_fan_out_to_200_contacts_is_paced_idempotent_and_its_batch_reaches_all_sent()
@@ -21,7 +21,7 @@ public sealed class TagFanOutTests
         await using var host = await StartAsync(new Dictionary<string, string?>
         {
             ["WeCom:Limits:AccountSendInterval"] = Interval.ToString(),
-            ["WeCom:Limits:MaxPrepareAhead"] = "00:00:00.020",
+            ["WeCom:Limits:MaxPrepareAhead"] = "00:00:00.010",
             ["Emulator:Limits:AccountSendInterval"] = Interval.ToString(),
             ["Emulator:World:CustomersPerCorp"] = "240",
             ["Emulator:World:ContactsPerAccount"] = "230",

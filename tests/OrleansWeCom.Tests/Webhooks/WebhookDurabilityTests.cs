@@ -39,9 +39,9 @@ public sealed class WebhookDurabilityTests
         }
 
         hook.Status = 200;
-        await using var second = await WebhookTestHost.StartAsync(database);
-        // The sweeper (every second here) wakes the tenant's delivery; it must still wait out the minute it was asked to.
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await using var second = await WebhookTestHost.StartAsync(database, new Dictionary<string, string?> { ["Webhooks:SweepInterval"] = "00:00:00.250" });
+        // The sweeper (every 250 ms here, about six sweeps) wakes the tenant's delivery; it must still wait out the minute it was asked to.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
         Assert.Single(receiver.For("later"));
     }
 

@@ -190,6 +190,15 @@ public sealed partial class ChaosCluster : IAsyncDisposable
         throw new TimeoutException($"{active} active silos in the membership table, not {count}");
     }
 
+    /// <summary>Accepted sends the outbox has not settled yet (sent, failed or unknown).</summary>
+    public async Task<long> OpenSendsAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM wecom_outbox WHERE settled_at IS NULL", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private async Task<JsonElement> AdminAsync(string path, object body)
     {
         var (status, answer) = await TenantAsync(HttpMethod.Post, path, body, apiKey: AdminKey);

@@ -73,7 +73,8 @@ public sealed class ChaosReport
 
         var acked = cluster.Balancer.Acked.Values.ToList();
         var inbound = acked.Where(a => a.Content?.StartsWith("ci|", StringComparison.Ordinal) == true).ToList();
-        var events = await SettledEventsAsync(cluster, inbound.Select(a => a.MsgId).ToHashSet());
+        var delivered = run.Accepted.Values.Where(a => atHost.Contains(a.Content)).Select(a => a.MsgId).ToHashSet();
+        var events = await SettledEventsAsync(cluster, inbound.Select(a => a.MsgId).ToHashSet(), delivered);
         var eventIds = events.Select(e => e.MsgId).ToHashSet();
         var inboundEvents = events.Where(e => e.Content?.StartsWith("ci|", StringComparison.Ordinal) == true).ToList();
         var ourMsgIds = events.Where(e => e.SendMsgId is not null).Select(e => e.SendMsgId!).ToHashSet();
@@ -145,15 +146,23 @@ public sealed class ChaosReport
 
     private sealed record EventRow(string MsgId, string Account, long AccountSeq, string? ConversationId, string? Content, string? SendMsgId);
 
-    /// <summary>The tenant's event log once it holds every acknowledged inbound message, or after two minutes of waiting.</summary>
-    private static async Task<List<EventRow>> SettledEventsAsync(ChaosCluster cluster, HashSet<string> expected)
+    /// <summary>
+    /// The tenant's event log once it holds every acknowledged inbound message and the echo of every delivered send, and
+    /// the inbox has no row left to process (so no re-delivery can still add to the log); or after two minutes.
+    /// </summary>
+    private static async Task<List<EventRow>> SettledEventsAsync(ChaosCluster cluster, HashSet<string> expected, HashSet<string> echoed)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        DateTime? complete = null;
         while (true)
         {
             var rows = await EventsAsync(cluster);
-            if (expected.IsSubsetOf(rows.Select(r => r.MsgId)) || DateTime.UtcNow > deadline) return rows;
-            await Task.Delay(2000);
+            var all = expected.IsSubsetOf(rows.Select(r => r.MsgId)) && echoed.IsSubsetOf(rows.Where(r => r.SendMsgId is not null).Select(r => r.SendMsgId!));
+            if (all) complete ??= DateTime.UtcNow;
+            // Once the log is complete, rows the inbox still holds get a few seconds more to be processed (as duplicates).
+            var pending = (await InboxAsync(cluster)).GetValueOrDefault("pending");
+            if ((all && (pending == 0 || DateTime.UtcNow - complete > TimeSpan.FromSeconds(3))) || DateTime.UtcNow > deadline) return rows;
+            await Task.Delay(250);
         }
     }
 

@@ -49,10 +49,9 @@ public sealed class ChaosRun(ChaosCluster cluster)
             var at = DateTimeOffset.UtcNow;
             await silo.KillAsync();
             await Task.Delay(_options.Down);
-            await silo.StartAsync(TimeSpan.FromSeconds(120));
-            await cluster.ActiveSilosAsync(cluster.Silos.Count, TimeSpan.FromSeconds(60));
+            var phases = await RestartAsync(silo, at);
             Faults.Add(new ChaosFault(silo.Index, false, at, DateTimeOffset.UtcNow));
-            _options.Log($"kill -9 #{cycle + 1}: silo {silo.Index} killed, back after {(DateTimeOffset.UtcNow - at).TotalSeconds:F1} s; accepted sends {_accepted.Count}, callbacks acknowledged {cluster.Balancer.Acked.Count}");
+            _options.Log($"kill -9 #{cycle + 1}: silo {silo.Index} killed, back after {(DateTimeOffset.UtcNow - at).TotalSeconds:F1} s ({phases}); accepted sends {_accepted.Count}, callbacks acknowledged {cluster.Balancer.Acked.Count}");
         }
 
         if (_options.RollingRestart)
@@ -62,11 +61,9 @@ public sealed class ChaosRun(ChaosCluster cluster)
                 await Task.Delay(_options.Between / 2);
                 var at = DateTimeOffset.UtcNow;
                 await silo.StopAsync(TimeSpan.FromSeconds(30));
-                await silo.StartAsync(TimeSpan.FromSeconds(120));
-                await cluster.ActiveSilosAsync(cluster.Silos.Count, TimeSpan.FromSeconds(60));
-            await cluster.ActiveSilosAsync(cluster.Silos.Count, TimeSpan.FromSeconds(60));
+                var phases = await RestartAsync(silo, at);
                 Faults.Add(new ChaosFault(silo.Index, true, at, DateTimeOffset.UtcNow));
-                _options.Log($"rolling restart: silo {silo.Index} stopped and back after {(DateTimeOffset.UtcNow - at).TotalSeconds:F1} s");
+                _options.Log($"rolling restart: silo {silo.Index} stopped and back after {(DateTimeOffset.UtcNow - at).TotalSeconds:F1} s ({phases})");
             }
         }
 
@@ -77,6 +74,16 @@ public sealed class ChaosRun(ChaosCluster cluster)
         await DrainAsync();
         Elapsed = watch.Elapsed;
         return await ChaosReport.ReadAsync(cluster, this);
+    }
+
+    /// <summary>Starts a stopped silo and waits for the cluster to count it active; says where the time went.</summary>
+    private async Task<string> RestartAsync(SiloProcess silo, DateTimeOffset down)
+    {
+        var starting = DateTimeOffset.UtcNow;
+        await silo.StartAsync(TimeSpan.FromSeconds(120));
+        var ready = DateTimeOffset.UtcNow;
+        await cluster.ActiveSilosAsync(cluster.Silos.Count, TimeSpan.FromSeconds(60));
+        return $"down {(starting - down).TotalSeconds:F1} s, ready {(ready - starting).TotalSeconds:F1} s, active {(DateTimeOffset.UtcNow - ready).TotalSeconds:F1} s";
     }
 
     private async Task LoginAsync()
@@ -180,14 +187,16 @@ public sealed class ChaosRun(ChaosCluster cluster)
             var pending = callbacks.GetProperty("pending").GetInt64();
             var delivered = await DeliveredAsync();
             if (delivered != previous) (previous, stableSince) = (delivered, DateTime.UtcNow);
-            var sendsDone = delivered >= _accepted.Count || DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(15);
+            // Sends are done when the host has them all, or when the outbox holds no open row (the rest settled
+            // without reaching the host, e.g. "unknown"), or when deliveries stopped moving.
+            var sendsDone = delivered >= _accepted.Count || await cluster.OpenSendsAsync() == 0 || DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(15);
             if (pending == 0 && sendsDone) break;
-            await Task.Delay(1000);
+            await Task.Delay(250);
         }
 
-        // Conversations write within their flush interval and the inbox re-delivers after RedeliverAfter: the report
-        // then waits for the event log to settle.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // The report then waits for the event log and the callback inbox to settle (conversations write within their
+        // flush interval, the inbox re-delivers after RedeliverAfter).
+        _options.Log($"drained: {await DeliveredAsync()} sends at the host");
     }
 
     private async Task<long> DeliveredAsync() =>
