@@ -41,14 +41,19 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
     /// <summary>Counts one request of <paramref name="tenant"/> (refused ones too: they are demand) under its limit.</summary>
     public void NoteRequest(string tenant, int rate)
     {
-        var entry = Touch(tenant);
+        var (entry, appeared) = Touch(tenant);
         entry.Rate = rate;
         Volatile.Write(ref entry.LastRequest, entry.LastActive);
         Interlocked.Increment(ref entry.Requests);
+        if (appeared) TenantAppeared?.Invoke(tenant);
     }
 
     /// <summary>Marks the tenant active here (its queued bytes changed), so it is reported.</summary>
-    public void NoteActive(string tenant) => Touch(tenant);
+    /// <remarks>Called after the bytes changed, so that the first report of a tenant new here carries them.</remarks>
+    public void NoteActive(string tenant)
+    {
+        if (Touch(tenant).Appeared) TenantAppeared?.Invoke(tenant);
+    }
 
     /// <summary>The bytes other silos' accounts of the tenant hold, as last reported.</summary>
     public long OthersQueuedBytes(string tenant) => Fresh(tenant)?.QueuedBytes ?? 0;
@@ -88,6 +93,12 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
 
     private TenantUsageReport? TakeReport(string tenant, Entry entry, Func<string, long> localQueuedBytes, long now)
     {
+        // The prompt exchange of a new tenant and the periodic one may take a report at once.
+        lock (entry) return TakeReportLocked(tenant, entry, localQueuedBytes, now);
+    }
+
+    private TenantUsageReport? TakeReportLocked(string tenant, Entry entry, Func<string, long> localQueuedBytes, long now)
+    {
         var requests = Interlocked.Exchange(ref entry.Requests, 0);
         var seconds = Math.Max(time.GetElapsedTime(entry.ReportedAt, now).TotalSeconds, options.SyncInterval.TotalSeconds);
         // Halfway towards the latest measure: the shares move slower than bursts, so the others' view of this
@@ -118,18 +129,19 @@ public sealed class ClusterTenantUsage(TenantUsageOptions options, TimeProvider 
         if (_tenants.TryGetValue(tenant, out var entry)) entry.Others = new Snapshot(others, time.GetTimestamp());
     }
 
-    private Entry Touch(string tenant)
+    private (Entry Entry, bool Appeared) Touch(string tenant)
     {
         var now = time.GetTimestamp();
+        var appeared = false;
         if (!_tenants.TryGetValue(tenant, out var entry))
         {
             var fresh = new Entry(now);
             entry = _tenants.GetOrAdd(tenant, fresh);
-            if (ReferenceEquals(entry, fresh)) TenantAppeared?.Invoke(tenant);
+            appeared = ReferenceEquals(entry, fresh);
         }
 
         Volatile.Write(ref entry.LastActive, now);
-        return entry;
+        return (entry, appeared);
     }
 
     private TenantUsageOfOthers? Fresh(string tenant) => _tenants.TryGetValue(tenant, out var entry) ? Fresh(entry) : null;

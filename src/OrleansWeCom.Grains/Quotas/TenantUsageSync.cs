@@ -39,11 +39,24 @@ public sealed partial class TenantUsageSync(
                 new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stoppingToken },
                 async (tenant, _) =>
                 {
-                    if (usage.TakeReport(tenant, queuedBytes.Of) is { } report) await ExchangeAsync(tenant, report);
+                    try
+                    {
+                        if (usage.TakeReport(tenant, queuedBytes.Of) is { } report) await ExchangeAsync(tenant, report);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogExchangeFailed(tenant, e.Message);
+                    }
                 });
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-                await SyncOnceAsync(stoppingToken);
-            await prompt;
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stoppingToken))
+                    await SyncOnceAsync(stoppingToken);
+            }
+            finally
+            {
+                await prompt.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

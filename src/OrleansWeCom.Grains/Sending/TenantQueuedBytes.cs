@@ -20,8 +20,8 @@ public sealed class TenantQueuedBytes(ClusterTenantUsage? cluster = null)
     public void Add(string tenant, long bytes)
     {
         if (bytes == 0) return;
-        cluster?.NoteActive(tenant);
         var now = _bytes.AddOrUpdate(tenant, bytes, (_, held) => held + bytes);
+        cluster?.NoteActive(tenant);
         // A tenant holding nothing leaves the map, so it stays as large as the tenants with sends in flight.
         if (now == 0) _bytes.TryRemove(new KeyValuePair<string, long>(tenant, 0));
     }
