@@ -78,7 +78,7 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
     private bool FitsBytes(long size) => HeldCount == 0 || HeldBytes + size <= options().MaxWindowBytes;
 
     /// <summary>Whether one more event of this size fits the window (an empty window takes any one).</summary>
-    private bool Fits(StoredEvent row) =>
+    public bool Fits(StoredEvent row) =>
         HeldCount == 0 || (HeldCount < options().MaxWindow && FitsBytes(PendingDelivery.SizeOf(row)));
 
     private int PerLane => Math.Min(options().MaxPerLane, options().MaxWindow);
@@ -128,10 +128,10 @@ public sealed class DeliveryLanes(Func<WebhookOptions> options)
         return Offer.Held;
     }
 
-    /// <summary>Holds a replayed dead letter in its lane; false when it is held already or there is no room.</summary>
     /// <summary>Whether the event is held (waiting or in flight) in a lane.</summary>
     public bool Holds(long tenantSeq) => _seqs.Contains(tenantSeq);
 
+    /// <summary>Holds a replayed dead letter in its lane; false when it is held already or there is no room.</summary>
     public bool AddReplay(StoredEvent row, DateTimeOffset now)
     {
         if (_seqs.Contains(row.Entry.TenantSeq) || !Fits(row)) return false;

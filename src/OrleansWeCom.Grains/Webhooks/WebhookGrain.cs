@@ -28,10 +28,6 @@ public sealed partial class WebhookGrain(
     private long _savedWatermark;
     private bool _lookInLog = true;
     private bool _lookForReplays = true;
-    private bool _moreReplays;
-    private long _replaysAfter;
-    /// <summary>The last replay read could take none for want of room: any delivery through frees some.</summary>
-    private bool _replaysBlocked;
     private bool _inTurn;
     private IGrainTimer? _timer;
     private DateTimeOffset _lastCursorSave;
@@ -172,26 +168,7 @@ public sealed partial class WebhookGrain(
     {
         var now = time.GetUtcNow();
         _lastRefill = now;
-        if (_lookForReplays)
-        {
-            _lookForReplays = false;
-            await FlushDeliveredAsync(); // a delivered replay not yet marked would be read again
-            // A round of reads walks the replays by position, so replays held and failing never hide those behind them.
-            var replays = await log.ReadReplaysAsync(Tenant, _replaysAfter, O.MaxWindow);
-            var passed = 0;
-            foreach (var row in replays)
-            {
-                // One that does not fit now is read again from here once a replay is through.
-                if (!_lanes.Holds(row.Entry.TenantSeq) && !_lanes.AddReplay(row, now)) break;
-                _replaysAfter = row.Entry.TenantSeq;
-                passed++;
-            }
-
-            _moreReplays = passed < replays.Count || replays.Count == O.MaxWindow || replays.More;
-            _replaysBlocked = passed == 0 && replays.Count > 0;
-            if (!_moreReplays) _replaysAfter = 0; // the round is over; the next starts from the first
-            else if (passed > 0) _lookForReplays = true;
-        }
+        if (_lookForReplays) await ReadReplaysAsync(now);
 
         foreach (var read in _lanes.ReadsNeeded().ToList())
         {
@@ -240,11 +217,12 @@ public sealed partial class WebhookGrain(
     private async Task SettleAsync(PendingDelivery item, DeliveryOutcome outcome)
     {
         var now = time.GetUtcNow();
-        if ((item.IsReplay || _replaysBlocked) && _moreReplays) _lookForReplays = true;
+        if (item.IsReplay && _moreReplays) _lookForReplays = true;
         if (outcome.Success)
         {
             Count("delivered");
             _lanes.Remove(item);
+            LookAgainIfBlockedReplayFits();
             _delivered.Add(item.Seq);
             if (_delivered.Count >= 500) await FlushDeliveredAsync();
             return;
@@ -256,6 +234,7 @@ public sealed partial class WebhookGrain(
             await log.MarkDeadAsync(Tenant, item.Seq, item.Attempts, item.LastError, now);
             WeComTelemetry.WebhookDeadLetters.Add(1);
             _lanes.Remove(item);
+            LookAgainIfBlockedReplayFits();
             LogDeadLetter(logger, Tenant.Value, item.Stored.Entry.Event.MsgId, item.Attempts, item.LastError);
             return;
         }

@@ -19,7 +19,7 @@ public sealed class EventLogOptions
     public int QueueCapacity { get; set; } = 100_000;
 
     /// <summary>
-    /// Event data one read returns, in characters of its JSON, whatever its row limit: an event may carry a megabyte, and
+    /// Event data one read returns, in UTF-8 bytes of its JSON, whatever its row limit: an event may carry a megabyte, and
     /// a page of a thousand such must not be read into memory or sent between silos at once. A read stops after the row
     /// that reaches it, so one event always comes. At most 32 Mi, well below Orleans' largest message.
     /// </summary>

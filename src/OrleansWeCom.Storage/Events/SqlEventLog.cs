@@ -311,17 +311,31 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
     private async Task<EventPage<T>> ListAsync<T>(string columns, string where, string order, Action<DbCommand> bind, Func<DbDataReader, T> map,
         CancellationToken ct)
     {
-        var sql = _database.IsPostgreSql
-            ? $"SELECT * FROM (SELECT {columns}, COALESCE(SUM(octet_length(data)) OVER (ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS read_before " +
-              $"FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n) page WHERE read_before < @budget ORDER BY {order}"
-            : $"SELECT {columns} FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n";
         await using var connection = await _database.OpenAsync(ct);
-        var (rows, more) = await Sql.QueryUpToAsync(connection, sql, c =>
+        if (!_database.IsPostgreSql)
         {
-            bind(c);
-            if (_database.IsPostgreSql) Sql.Add(c, "@budget", _maxReadBytes);
-        }, map, DataLength, _maxReadBytes, ct);
-        return new EventPage<T>(rows, more);
+            var (rows, more) = await Sql.QueryUpToAsync(connection, $"SELECT {columns} FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n",
+                bind, map, DataLength, _maxReadBytes, ct);
+            return new EventPage<T>(rows, more);
+        }
+
+        // The data before each row (read_before) and before the row ahead of it: the rows kept are those to take and the
+        // one after, whose read_before tells that the page is cut. The server measures, so its encoding does not matter.
+        const string Before = "COALESCE(SUM(octet_length(data)) OVER (ORDER BY {0} ROWS BETWEEN UNBOUNDED PRECEDING AND {1} PRECEDING), 0)";
+        await using var command = Sql.Command(connection,
+            $"SELECT * FROM (SELECT {columns}, {string.Format(Before, order, 1)} AS read_before, {string.Format(Before, order, 2)} AS read_before_previous " +
+            $"FROM wecom_event WHERE {where} ORDER BY {order} LIMIT @n) page WHERE read_before_previous < @budget ORDER BY {order}");
+        bind(command);
+        Sql.Add(command, "@budget", _maxReadBytes);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var taken = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            if (taken.Count > 0 && reader.Long(reader.GetOrdinal("read_before")) >= _maxReadBytes) return new EventPage<T>(taken, true);
+            taken.Add(map(reader));
+        }
+
+        return new EventPage<T>(taken, false);
     }
 
     private static long DataLength<T>(T row) => (row switch

@@ -224,20 +224,28 @@ public sealed class OutboxAnswerTests(SendingProducts products) : IAsyncLifetime
         var (host, wxId, _) = await product.LoginAsync();
         var to = await product.CustomerOfAsync(wxId);
 
-        // The host carries the send out, but its answer is held past the client's timeout and its echo is lost.
-        await product.FaultsAsync(new { lostAnswersMs = 4_000, dropCallbacksMs = 4_000 });
-        var unanswered = await product.SendTextAsync(wxId, to, "answer and echo lost");
-        var status = await product.WaitForStatusAsync(unanswered, s => s is not ("queued" or "sending"), TimeSpan.FromSeconds(20));
-        Assert.Equal("unknown", status.GetProperty("status").GetString());
-        Assert.Contains("not sent again", status.GetProperty("errorMessage").GetString());
-        await product.FaultsAsync(new { lostAnswersMs = 0, dropCallbacksMs = 0 });
+        // The emulator's faults are the shared product's: cleared however this test ends, so the tests after it see none.
+        string unanswered;
+        try
+        {
+            // The host carries the send out, but its answer is held past the client's timeout and its echo is lost.
+            await product.FaultsAsync(new { lostAnswersMs = 4_000, dropCallbacksMs = 4_000 });
+            unanswered = await product.SendTextAsync(wxId, to, "answer and echo lost");
+            var lost = await product.WaitForStatusAsync(unanswered, s => s is not ("queued" or "sending"), TimeSpan.FromSeconds(20));
+            Assert.Equal("unknown", lost.GetProperty("status").GetString());
+            Assert.Contains("not sent again", lost.GetProperty("errorMessage").GetString());
+            await product.FaultsAsync(new { lostAnswersMs = 0, dropCallbacksMs = 0 });
 
-        // Only the answer is lost: the echo names a sendMsgId the account never heard of, and settles the send.
-        await product.FaultsAsync(new { lostAnswersMs = 4_000 });
-        var echoed = await product.SendTextAsync(wxId, to, "answer lost");
-        status = await product.WaitForStatusAsync(echoed, s => s is not ("queued" or "sending" or "unknown"), TimeSpan.FromSeconds(20));
-        Assert.Equal("sent", status.GetProperty("status").GetString());
-        await product.FaultsAsync(new { lostAnswersMs = 0 });
+            // Only the answer is lost: the echo names a sendMsgId the account never heard of, and settles the send.
+            await product.FaultsAsync(new { lostAnswersMs = 4_000 });
+            var echoed = await product.SendTextAsync(wxId, to, "answer lost");
+            var status = await product.WaitForStatusAsync(echoed, s => s is not ("queued" or "sending" or "unknown"), TimeSpan.FromSeconds(20));
+            Assert.Equal("sent", status.GetProperty("status").GetString());
+        }
+        finally
+        {
+            await product.FaultsAsync(new { lostAnswersMs = 0, dropCallbacksMs = 0 });
+        }
 
         // The account goes on sending; neither send is repeated, during the faults or after them.
         var next = await product.SendTextAsync(wxId, to, "after");
