@@ -328,10 +328,11 @@ public sealed partial class SqlEventLog : IEventLog, IAsyncDisposable
         bind(command);
         Sql.Add(command, "@budget", _maxReadBytes);
         await using var reader = await command.ExecuteReaderAsync(ct);
+        var before = reader.GetOrdinal("read_before");
         var taken = new List<T>();
         while (await reader.ReadAsync(ct))
         {
-            if (taken.Count > 0 && reader.Long(reader.GetOrdinal("read_before")) >= _maxReadBytes) return new EventPage<T>(taken, true);
+            if (taken.Count > 0 && reader.Long(before) >= _maxReadBytes) return new EventPage<T>(taken, true);
             taken.Add(map(reader));
         }
 
